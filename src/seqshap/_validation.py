@@ -1,0 +1,152 @@
+"""The one data gate: conversion and validation with messages that name the argument.
+
+Every public entry point sends user data through these helpers; nothing else in the package
+validates user input. Messages say what was received and what to do.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _describe(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return f"{type(x).__name__} of shape {tuple(shape)}"
+    return f"{type(x).__name__}"
+
+
+def check_array(
+    x: Any,
+    *,
+    name: str,
+    ndim: int | Sequence[int] | None = None,
+    allow_nan: bool = False,
+    min_rows: int | None = None,
+    copy: bool = False,
+) -> np.ndarray:
+    """Convert ``x`` to a float64 array and check its dimensions and values.
+
+    Accepts numpy arrays, pandas objects, nested lists and scipy.sparse matrices (densified).
+    Never returns a view that the caller could mutate into the user's data when ``copy`` is set.
+    """
+    if x is None:
+        raise ValueError(f"{name} is required; received None.")
+    if hasattr(x, "toarray") and hasattr(x, "nnz"):  # scipy.sparse
+        x = x.toarray()
+    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):  # pandas
+        x = x.to_numpy()
+    try:
+        arr = np.array(x, dtype=float, copy=copy) if copy else np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be numeric (array-like of numbers); received {_describe(x)} that "
+            f"cannot be converted to floats ({exc}). Encode categorical values as numbers first."
+        ) from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {want}; received an array of shape {arr.shape} "
+                f"({arr.ndim}-D). Reshape it, e.g. x[None] for a single instance."
+            )
+    if min_rows is not None and (arr.ndim == 0 or arr.shape[0] < min_rows):
+        raise ValueError(
+            f"{name} must have at least {min_rows} row(s); received shape {arr.shape}."
+        )
+    if not allow_nan and arr.size and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))
+        first = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{name} contains NaN or infinite values ({len(bad)} cell(s), first at index "
+            f"{first}). Impute or drop them before explaining."
+        )
+    return arr
+
+
+def check_int(value: Any, *, name: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; received {value!r} ({type(value).__name__}).")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; received {value}.")
+    return value
+
+
+def check_budget(budget: Any, *, name: str = "budget") -> int:
+    """A budget counts value-function evaluations (coalitions); at least 2 (empty and full)."""
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer number of evaluations; received {budget!r} "
+            f"({type(budget).__name__})."
+        )
+    if budget < 2:
+        raise ValueError(
+            f"{name} must be at least 2 (the empty and the full coalition); received {budget}. "
+            "Give more evaluations, e.g. 2 * n_players + 2048."
+        )
+    return int(budget)
+
+
+def check_tol(tol: Any, *, name: str = "tol", allow_none: bool = True) -> float | None:
+    if tol is None and allow_none:
+        return None
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol):
+        raise TypeError(f"{name} must be a finite number; received {tol!r}.")
+    if tol < 0:
+        raise ValueError(f"{name} must be >= 0; received {tol}.")
+    return float(tol)
+
+
+def check_random_state(seed: Any, *, name: str = "seed") -> np.random.Generator:
+    """A local Generator from an int, None, SeedSequence or Generator (global state untouched)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise TypeError(
+        f"{name} must be a non-negative int, None or a numpy.random.Generator; received {seed!r}."
+    )
+
+
+def check_model_output(out: Any, *, n_rows: int, name: str = "model") -> np.ndarray:
+    """Coerce a model's output to ``(n_rows, k)`` float64 and check it."""
+    try:
+        arr = np.asarray(out, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must return numbers; it returned {_describe(out)}. Wrap it so it returns a "
+            "numpy array of scores."
+        ) from None
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    elif arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    if arr.ndim != 2 or arr.shape[0] != n_rows:
+        raise ValueError(
+            f"{name} must return one row of scores per input row, shape ({n_rows},) or "
+            f"({n_rows}, k); it returned shape {arr.shape}. If it returns one score per time "
+            "step, select the step to explain (e.g. output[:, -1])."
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            f"{name} returned NaN or infinite values for {int((~np.isfinite(arr)).any(1).sum())} "
+            f"of {n_rows} rows. Check the model on the baseline/background inputs."
+        )
+    return arr
+
+
+def check_names(names: Any, *, n: int, name: str, default_prefix: str) -> list[str]:
+    if names is None:
+        return [f"{default_prefix}{i}" for i in range(n)]
+    names = [str(v) for v in names]
+    if len(names) != n:
+        raise ValueError(f"{name} must have {n} entries; received {len(names)}.")
+    return names

@@ -1,0 +1,310 @@
+"""KernelSHAP: Shapley values as a constrained weighted least-squares fit.
+
+Shapley values solve  min_φ Σ_z π(z) (v(z) − v(∅) − zᵀφ)²  subject to  1ᵀφ = v(N) − v(∅),
+with the Shapley kernel π(z) ∝ (M−1) / (C(M,|z|) |z| (M−|z|)) (Lundberg & Lee 2017). The total
+kernel mass of size s is ∝ (M−1)/(s(M−s)): large at the borders (s = 1, M−1), small in the
+middle. This implementation spends a budget of coalition evaluations well:
+
+* whole sizes are enumerated from the borders inwards while the budget the kernel would give
+  a size covers all of its subsets (as shap does); enumerated sizes carry their exact weight;
+* the rest is sampled in complementary pairs (z, ¬z) (Covert & Lee 2021), without replacement,
+  sizes drawn ∝ kernel mass, each sampled size weighted by its exact mass / number of samples
+  (post-stratification);
+* the efficiency constraint holds exactly (Lagrange multiplier, closed form);
+* standard errors come from the linearised (sandwich) variance of the M-estimator:
+  φ̂ − φ ≈ P Σ_z w_z z r_z with P the constrained inverse, residuals r, stratified by size,
+  with the finite-population correction of sampling without replacement;
+* with ``tol``, sampling proceeds in rounds and stops once max SE ≤ tol · (max φ − min φ).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+from math import comb
+
+import numpy as np
+
+from ..games.base import Game
+from .base import Estimate, bits_to_coalitions
+
+
+def kernel_size_mass(m: int) -> np.ndarray:
+    """Share of the Shapley kernel's mass on each size s = 0..M (0 at s = 0 and M)."""
+    mass = np.zeros(m + 1)
+    s = np.arange(1, m)
+    mass[1:m] = (m - 1) / (s * (m - s))
+    return mass / mass.sum()
+
+
+def kernel_shap(
+    game: Game,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    tol: float | None = None,
+    l1_reg=False,
+) -> Estimate:
+    m = game.n_players
+    start = game.n_evaluations
+    v0, vn = game.empty_value, game.full_value
+    used = game.n_evaluations - start
+    delta = vn - v0
+    if m == 1:
+        vals = delta[None, :].copy()
+        return Estimate(vals, np.zeros_like(vals), v0, vn, used, "kernel", exact=True)
+    if 2**m <= budget:
+        # every coalition fits: the regression over all of them gives exact Shapley values
+        z = bits_to_coalitions(np.arange(1, 2**m - 1, dtype=np.int64), m)
+        mass = kernel_size_mass(m)
+        sizes = z.sum(1)
+        w = mass[sizes] / np.array([comb(m, int(s)) for s in range(m + 1)], dtype=float)[sizes]
+        y = game(z) - v0
+        phi, _ = _solve(z, w, y, delta)
+        if l1_reg is not False and l1_reg is not None:
+            phi = _select_and_solve(z, w, y, delta, l1_reg, m)[0]
+        return Estimate(phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "kernel", exact=True)
+
+    sampler = _PairSampler(m, rng)
+    remaining = budget - used
+    first = remaining if tol is None else min(remaining, max(2 * m + 2, 16 * m))
+    sampler.plan_enumeration(first)
+    z_en = sampler.enumerated()
+    y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
+    remaining -= len(z_en)
+    target_pairs = (first - len(z_en)) // 2
+    z_s = np.zeros((0, m), dtype=bool)
+    y_s = np.zeros((0, game.n_outputs))
+    while True:
+        new = sampler.sample_pairs(max(0, target_pairs - len(z_s) // 2))
+        if len(new):
+            z_s = np.concatenate([z_s, new])
+            y_s = np.concatenate([y_s, game(new) - v0])
+        phi, se = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg)
+        spent = game.n_evaluations - start
+        if tol is None or sampler.exhausted:
+            break
+        spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
+        if np.all(np.nan_to_num(se, nan=np.inf).max(axis=0) <= tol * spread):
+            break
+        room = budget - spent
+        if room < 2:
+            warnings.warn(
+                f"kernel estimator: budget of {budget} evaluations ran out before the standard "
+                f"errors met tol={tol}; largest relative standard error "
+                f"{float(np.nanmax(se.max(0) / spread)):.3g}. Raise the budget for tighter values.",
+                UserWarning,
+                stacklevel=3,
+            )
+            break
+        target_pairs = len(z_s) // 2 + max(1, min(room, max(len(z_s), 2 * m)) // 2)
+    exact = sampler.exhausted
+    if exact:
+        se = np.zeros_like(phi)
+    return Estimate(phi, se, v0, vn, game.n_evaluations - start, "kernel", exact=exact,
+                    extras={"n_enumerated": len(z_en), "n_sampled": len(z_s)})
+
+
+# ---------------------------------------------------------------------------------- sampling
+class _PairSampler:
+    """Plans border enumeration and draws complementary pairs without replacement."""
+
+    def __init__(self, m: int, rng: np.random.Generator):
+        self.m = m
+        self.rng = rng
+        self.mass = kernel_size_mass(m)
+        self.enumerated_half: list[int] = []  # h = min(s, M−s) enumerated
+        self.seen: set[bytes] = set()
+        self.exhausted = False
+
+    def plan_enumeration(self, budget: int) -> None:
+        m, remaining, mass_left = self.m, budget, 1.0
+        for h in range(1, m // 2 + 1):
+            middle = 2 * h == m
+            n_subsets = comb(m, h) * (1 if middle else 2)
+            pair_mass = self.mass[h] * (1 if middle else 2)
+            if n_subsets <= remaining and remaining * pair_mass / mass_left >= n_subsets - 1e-9:
+                self.enumerated_half.append(h)
+                remaining -= n_subsets
+                mass_left -= pair_mass
+            else:
+                break
+        free = [h for h in range(1, m // 2 + 1) if h not in self.enumerated_half]
+        self.free_half = np.array(free, dtype=int)
+        if len(free) == 0:
+            self.exhausted = True
+            return
+        p = self.mass[self.free_half] * np.where(2 * self.free_half == m, 1, 2)
+        self.free_p = p / p.sum()
+        # population of pairs in each free stratum
+        self.population = np.array(
+            [comb(m, int(h)) // (2 if 2 * h == m else 1) for h in self.free_half], dtype=float
+        )
+
+    def enumerated(self) -> np.ndarray:
+        rows = []
+        for h in self.enumerated_half:
+            sizes = {h, self.m - h}
+            for s in sorted(sizes):
+                for combo in itertools.combinations(range(self.m), s):
+                    z = np.zeros(self.m, dtype=bool)
+                    z[list(combo)] = True
+                    rows.append(z)
+        return np.array(rows, dtype=bool).reshape(-1, self.m)
+
+    def sample_pairs(self, n_pairs: int) -> np.ndarray:
+        """``2 * n_pairs`` rows: new coalitions z (|z| = h, a free half size) and their ¬z."""
+        if n_pairs <= 0 or self.exhausted:
+            return np.zeros((0, self.m), dtype=bool)
+        out: list[np.ndarray] = []
+        tries = 0
+        while len(out) < n_pairs and tries < 50:
+            tries += 1
+            k = int((n_pairs - len(out)) * 1.25) + 8
+            h = self.rng.choice(self.free_half, size=k, p=self.free_p)
+            ranks = self.rng.random((k, self.m)).argsort(axis=1).argsort(axis=1)
+            z = ranks < h[:, None]
+            canon = np.where(z[:, :1], z, ~z)  # one key per pair {z, ¬z}
+            keys = np.packbits(canon, axis=1)
+            for row, key in zip(z, keys):
+                kb = key.tobytes()
+                if kb not in self.seen:
+                    self.seen.add(kb)
+                    out.append(row)
+                    if len(out) == n_pairs:
+                        break
+            if len(self.seen) >= self.population.sum():
+                self.exhausted = True
+                break
+        if not out:
+            return np.zeros((0, self.m), dtype=bool)
+        z = np.array(out, dtype=bool)
+        return np.concatenate([z, ~z])[np.argsort(np.r_[np.arange(len(z)), np.arange(len(z))], kind="stable")]
+
+
+# ---------------------------------------------------------------------------------- fitting
+def _solve(z: np.ndarray, w: np.ndarray, y: np.ndarray, delta: np.ndarray):
+    """Constrained WLS: φ = P b + A⁻¹1 Δ / (1ᵀA⁻¹1); returns (φ, P)."""
+    zf = z.astype(float)
+    a = (zf * w[:, None]).T @ zf
+    b = (zf * w[:, None]).T @ y
+    try:
+        a_inv = np.linalg.inv(a)
+        if not np.isfinite(a_inv).all():
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        a_inv = np.linalg.pinv(a)
+    ones = np.ones(len(a))
+    a1 = a_inv @ ones
+    c = ones @ a1
+    p = a_inv - np.outer(a1, a1) / c
+    phi = p @ b + np.outer(a1, delta) / c
+    return phi, p
+
+
+def _weights(sampler: _PairSampler, z_en: np.ndarray, z_s: np.ndarray):
+    m = sampler.m
+    mass = sampler.mass
+    size_count = np.array([comb(m, s) for s in range(m + 1)], dtype=float)
+    w_en = mass[z_en.sum(1)] / size_count[z_en.sum(1)] if len(z_en) else np.zeros(0)
+    s_sizes = z_s.sum(1)
+    n_s = np.bincount(s_sizes, minlength=m + 1).astype(float)
+    w_s = mass[s_sizes] / np.maximum(n_s[s_sizes], 1)
+    return w_en, w_s
+
+
+def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg):
+    w_en, w_s = _weights(sampler, z_en, z_s)
+    z = np.concatenate([z_en, z_s])
+    w = np.concatenate([w_en, w_s])
+    y = np.concatenate([y_en, y_s])
+    if l1_reg is not False and l1_reg is not None:
+        phi, p, active = _select_and_solve(z, w, y, delta, l1_reg, m)
+    else:
+        phi, p = _solve(z, w, y, delta)
+        active = None
+    se = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
+    return phi, se
+
+
+def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
+    m, k = phi.shape
+    if sampler.exhausted or len(z_s) == 0:
+        return np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
+    zf = z_s.astype(float)
+    r = y_s - zf @ phi  # (n, k)
+    if active is not None:
+        zf = zf[:, active]
+    # pair rows are interleaved: (z_0, ¬z_0, z_1, ¬z_1, ...)
+    g = zf[:, :, None] * (w_s[:, None] * r)[:, None, :]  # (n, m', k) weighted influence
+    g = g[0::2] + g[1::2]  # per pair
+    q = np.einsum("ij,pjk->pik", p, g) if active is None else _project_active(p, g, active, m)
+    h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))
+    var = np.zeros((m, k))
+    pooled = q.var(axis=0, ddof=1) if len(q) > 1 else np.full((m, k), np.nan)
+    for stratum, pop in zip(sampler.free_half, sampler.population):
+        sel = h == stratum
+        n_h = int(sel.sum())
+        if n_h == 0:
+            continue
+        v_h = q[sel].var(axis=0, ddof=1) if n_h > 1 else pooled
+        fpc = max(0.0, 1.0 - n_h / pop)
+        var += n_h * v_h * fpc  # Var(Σ_p q_p) = n_h Var(q) (weights already inside q)
+    return np.sqrt(var)
+
+
+def _project_active(p, g, active, m):
+    q_active = np.einsum("ij,pjk->pik", p, g)
+    q = np.zeros((g.shape[0], m, g.shape[2]))
+    q[:, active, :] = q_active
+    return q
+
+
+# ---------------------------------------------------------------------------------- l1
+def _select_and_solve(z, w, y, delta, l1_reg, m):
+    """Feature selection as in shap (lasso on the efficiency-eliminated problem), then refit.
+
+    Returns φ (M, k) with unselected players at 0, the projector of the refit on the union of
+    selected players, and that union.
+    """
+    from .._optional import import_optional
+
+    lm = import_optional("sklearn.linear_model", "l1_reg feature selection")
+    zf = z.astype(float)
+    sizes = zf.sum(1)
+    phi = np.zeros((m, y.shape[1]))
+    union = np.zeros(m, dtype=bool)
+    for o in range(y.shape[1]):
+        w_aug = np.concatenate([w * (m - sizes), w * sizes])
+        sw = np.sqrt(w_aug)
+        y_aug = np.concatenate([y[:, o], y[:, o] - delta[o]]) * sw
+        x_aug = np.concatenate([zf, zf - 1]) * sw[:, None]
+        chosen = _choose(lm, x_aug, y_aug, l1_reg)
+        if not chosen.any():
+            chosen[np.argmax(np.abs(x_aug.T @ y_aug))] = True
+        sub, _ = _solve(z[:, chosen], w, y[:, [o]], delta[[o]])
+        phi[chosen, o] = sub[:, 0]
+        union |= chosen
+    _, p = _solve(z[:, union], w, y, delta)
+    return phi, p, np.flatnonzero(union)
+
+
+def _choose(lm, x, y, l1_reg) -> np.ndarray:
+    if isinstance(l1_reg, str):
+        match = re.fullmatch(r"num_features\((\d+)\)", l1_reg)
+        if match:
+            k = int(match.group(1))
+            _, active, _ = lm.lars_path(x, y, max_iter=k)
+            chosen = np.zeros(x.shape[1], dtype=bool)
+            chosen[np.asarray(active, dtype=int)[:k]] = True
+            return chosen
+        if l1_reg in ("aic", "bic"):
+            model = lm.LassoLarsIC(criterion=l1_reg, fit_intercept=False).fit(x, y)
+            return model.coef_ != 0
+        raise ValueError(
+            f"l1_reg must be False, 'num_features(k)', 'aic', 'bic' or a float alpha; "
+            f"received {l1_reg!r}."
+        )
+    model = lm.Lasso(alpha=float(l1_reg), fit_intercept=False).fit(x, y)
+    return model.coef_ != 0

@@ -1,0 +1,85 @@
+"""Games: value functions over coalitions of players.
+
+A game maps a boolean coalition matrix ``Z`` of shape ``(n_coalitions, n_players)`` to values
+``v(Z)`` of shape ``(n_coalitions, k)`` (in link space). It owns masking, the background, the
+link, batching and the evaluation counters; it knows nothing about estimation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Game:
+    """Abstract value function. Subclasses implement :meth:`_evaluate` on a chunk.
+
+    Counters: ``n_evaluations`` (coalitions valued), ``n_model_rows`` (rows sent to the model)
+    and ``n_model_calls``.
+    """
+
+    n_players: int
+    n_outputs: int
+    player_names: list[str]
+    output_names: list[str] | None = None
+    link_name: str = "identity"
+    #: largest number of coalitions valued in one chunk (bounded memory)
+    max_chunk: int = 4096
+
+    def __init__(self) -> None:
+        self.n_evaluations = 0
+        self.n_model_rows = 0
+        self.n_model_calls = 0
+        self._empty: np.ndarray | None = None
+        self._full: np.ndarray | None = None
+
+    # -- subclass hook --------------------------------------------------------------------
+    def _evaluate(self, coalitions: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- public -----------------------------------------------------------------------------
+    def __call__(self, coalitions: np.ndarray) -> np.ndarray:
+        z = np.asarray(coalitions)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.n_players:
+            raise ValueError(
+                f"coalitions must have shape (n, {self.n_players}); received {z.shape}."
+            )
+        z = z.astype(bool, copy=False)
+        if len(z) == 0:
+            return np.zeros((0, self.n_outputs))
+        parts = [self._evaluate(z[i : i + self.max_chunk]) for i in range(0, len(z), self.max_chunk)]
+        self.n_evaluations += len(z)
+        return np.concatenate(parts, axis=0)
+
+    @property
+    def empty_value(self) -> np.ndarray:
+        """v(∅), shape (k,): the base value."""
+        if self._empty is None:
+            self._empty = self(np.zeros((1, self.n_players), dtype=bool))[0]
+        return self._empty
+
+    @property
+    def full_value(self) -> np.ndarray:
+        """v(N), shape (k,): the explained output."""
+        if self._full is None:
+            self._full = self(np.ones((1, self.n_players), dtype=bool))[0]
+        return self._full
+
+
+class FunctionGame(Game):
+    """A game from a plain function ``v(Z) -> (n, k)`` (or ``(n,)``); for tests and toys."""
+
+    def __init__(self, fn, n_players: int, player_names: list[str] | None = None):
+        super().__init__()
+        self.fn = fn
+        self.n_players = int(n_players)
+        self.player_names = player_names or [f"p{i}" for i in range(n_players)]
+        probe = np.asarray(fn(np.zeros((1, n_players), dtype=bool)), dtype=float)
+        self.n_outputs = 1 if probe.ndim == 1 else probe.shape[1]
+
+    def _evaluate(self, coalitions: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.fn(coalitions), dtype=float)
+        self.n_model_rows += len(coalitions)
+        self.n_model_calls += 1
+        return out.reshape(len(coalitions), self.n_outputs)

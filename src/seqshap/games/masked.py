@@ -1,0 +1,119 @@
+"""The masking game: players cover cells of an input; absent cells come from a background.
+
+For an instance ``x`` of any shape ``S`` (a feature vector ``(d,)``, a sequence ``(T, d)``),
+player ``i`` covers the cells ``masks[i]`` (boolean, shape ``S``). For a coalition ``z``:
+
+    input_b(z) = where(covered(z), x, background_b)          for each background row b
+    v(z)       = link( sum_b w_b f(input_b(z)) )             (weights w sum to 1)
+
+``covered(z)`` is the union of the masks of the players in ``z`` plus the cells no player covers
+(those always keep ``x``). Inputs are built for a whole chunk of coalitions at once by
+broadcasting; the model sees them in batches of ``batch_size`` rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_array, check_int, check_names
+from ..links import get_link
+from ..models import Model, adapt
+from .base import Game
+
+#: default bound on the bytes of masked inputs materialised at once
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+
+
+class MaskedGame(Game):
+    """Value function of an array instance against a (weighted) background.
+
+    Parameters
+    ----------
+    model : adapted model or callable mapping ``(n, *S)`` to ``(n, k)``.
+    x : the instance, shape ``S``.
+    background : ``(m, *S)`` rows that stand in for absent cells (one row = a baseline).
+    masks : ``(M, *S)`` boolean cover of each player.
+    weights : optional ``(m,)`` background weights (normalised to sum 1).
+    link : "identity" or "logit" (applied after averaging over the background).
+    batch_size : most rows per model call.
+    memory_budget : most bytes of masked input built at once.
+    """
+
+    def __init__(
+        self,
+        model,
+        x: np.ndarray,
+        background: np.ndarray,
+        masks: np.ndarray,
+        *,
+        weights: np.ndarray | None = None,
+        link="identity",
+        batch_size: int = 1024,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        player_names: list[str] | None = None,
+        output_names: list[str] | None = None,
+    ):
+        super().__init__()
+        self.model: Model = adapt(model)
+        self.x = np.asarray(x, dtype=float)
+        self.background = np.asarray(background, dtype=float)
+        if self.background.shape[1:] != self.x.shape:
+            raise ValueError(
+                f"background rows must have the instance's shape {self.x.shape}; received "
+                f"background of shape {self.background.shape}."
+            )
+        masks = np.asarray(masks, dtype=bool)
+        if masks.shape[1:] != self.x.shape:
+            raise ValueError(f"masks must have shape (M, {self.x.shape}); received {masks.shape}.")
+        self.masks = masks
+        self.n_players = masks.shape[0]
+        self.player_names = check_names(
+            player_names, n=self.n_players, name="player_names", default_prefix="player "
+        )
+        m = len(self.background)
+        if weights is None:
+            self.weights = np.full(m, 1.0 / m)
+        else:
+            w = check_array(weights, name="background weights", ndim=1)
+            if len(w) != m or (w < 0).any() or w.sum() <= 0:
+                raise ValueError(
+                    f"background weights must be {m} non-negative numbers with a positive sum; "
+                    f"received {len(w)} values summing to {w.sum():.3g}."
+                )
+            self.weights = w / w.sum()
+        self.link_name, self._link = get_link(link)
+        self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
+        self.memory_budget = check_int(memory_budget, name="memory_budget", minimum=1)
+        cells = int(np.prod(self.x.shape)) if self.x.shape else 1
+        self._x_flat = self.x.reshape(-1)
+        self._bg_flat = self.background.reshape(m, -1)
+        self._masks_flat = masks.reshape(self.n_players, -1).astype(np.float32)
+        self._always = ~masks.reshape(self.n_players, -1).any(axis=0)
+        # coalitions per chunk so that chunk * m * cells * 8 bytes stays within the budget
+        self.max_chunk = max(1, min(4096, self.memory_budget // max(1, m * cells * 8)))
+        probe = self.model(self.x[None])
+        self.n_model_rows += 1
+        self.n_model_calls += 1
+        self.n_outputs = probe.shape[1]
+        self.output_names = output_names or self.model.output_names
+        self._fx_raw = probe[0]
+
+    def masked_inputs(self, coalitions: np.ndarray) -> np.ndarray:
+        """Model inputs for ``coalitions``: shape ``(c * m, *S)``, background-major per coalition."""
+        cover = (coalitions.astype(np.float32) @ self._masks_flat > 0) | self._always
+        inputs = np.where(cover[:, None, :], self._x_flat, self._bg_flat[None, :, :])
+        return inputs.reshape((-1, *self.x.shape))
+
+    def _call_model(self, inputs: np.ndarray) -> np.ndarray:
+        outs = []
+        for i in range(0, len(inputs), self.batch_size):
+            batch = inputs[i : i + self.batch_size]
+            outs.append(self.model(batch))
+            self.n_model_calls += 1
+        self.n_model_rows += len(inputs)
+        return np.concatenate(outs, axis=0)
+
+    def _evaluate(self, coalitions: np.ndarray) -> np.ndarray:
+        c, m = len(coalitions), len(self.background)
+        raw = self._call_model(self.masked_inputs(coalitions)).reshape(c, m, self.n_outputs)
+        return self._link(np.einsum("cmk,m->ck", raw, self.weights))
