@@ -1,25 +1,97 @@
-"""``adapt(model)``: one entry point from any supported model object to a :class:`Model`."""
+"""``adapt(model)``: one entry point from any supported model object to a :class:`Model`.
+
+Frameworks are recognised without importing them: an object can only be a torch module if
+torch was already imported by the user, and so on.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from ._common import is_instance_of, type_module
 from .base import CallableModel, Model, RecurrentCallableModel
 
 
-def adapt(model: Any, *, recurrent: bool | None = None, batch_size: int | None = None) -> Model:
+def adapt(
+    model: Any,
+    *,
+    recurrent: bool | None = None,
+    batch_size: int | None = None,
+    **options: Any,
+) -> Model:
     """Wrap ``model`` so that it maps numpy ``(n, ...)`` arrays to ``(n, k)`` float scores.
 
-    ``recurrent=True`` declares a plain callable in TimeSHAP's form ``f(x, h=None) ->
-    (scores, h)``; the sequence explainers then reuse hidden states of shared prefixes.
+    Supported: :class:`Model` (returned as is); a path to an ``.onnx``, TorchScript ``.pt``
+    or ``.keras`` file; ``torch.nn.Module``; ``keras.Model``; ``onnxruntime.InferenceSession``;
+    transformers sequence-classification models (pass ``tokenizer=``) and text-classification
+    pipelines; scikit-learn, sktime and aeon estimators; plain callables.
+
+    ``recurrent``: None detects a state path where the framework allows it (torch modules
+    whose ``forward(x, h)`` returns ``(scores, h)``, ONNX graphs with state inputs/outputs);
+    True requires one; False never uses it. For a plain callable, ``recurrent=True`` declares
+    TimeSHAP's form ``f(x, h=None) -> (scores, h)``.
+
+    ``options`` go to the framework adapter: ``device``, ``memory_budget``, ``output`` and
+    ``example`` (torch); ``state_inputs``, ``state_outputs``, ``input_name``, ``output_name``,
+    ``threads`` (ONNX); ``method``, ``layout`` (scikit-learn/sktime); ``tokenizer``,
+    ``output``, ``max_length`` (transformers).
     """
     if isinstance(model, Model):
         return model
-    if callable(model):
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    if isinstance(model, str | os.PathLike):
+        from ._load import load_model
+
+        return load_model(model, recurrent=recurrent, **options)
+    if is_instance_of(model, "transformers", "Pipeline"):
+        from ._hf import HFPipelineModel
+
+        return HFPipelineModel(model, **options)
+    if is_instance_of(model, "transformers", "PreTrainedModel"):
+        from ._hf import HFTextModel
+
+        return HFTextModel(model, options.pop("tokenizer", None), **options)
+    if is_instance_of(model, "keras", "Model"):
+        from ._keras import KerasModel
+
         if recurrent:
-            return RecurrentCallableModel(model, batch_size=batch_size)
-        return CallableModel(model, batch_size=batch_size)
+            raise ValueError(
+                "Keras models are adapted without a state path; pass recurrent=None/False, or "
+                "wrap the model in a callable f(x, h=None) -> (scores, h) with recurrent=True."
+            )
+        return KerasModel(model, **options)
+    if is_instance_of(model, "torch", "nn.Module"):
+        from ._torch import adapt_torch
+
+        return adapt_torch(model, recurrent=recurrent, **options)
+    if is_instance_of(model, "onnxruntime", "InferenceSession"):
+        from ._onnx import adapt_onnx
+
+        return adapt_onnx(model, recurrent=recurrent, **options)
+    if type_module(model) in ("sklearn", "sktime", "aeon") or _estimator_like(model):
+        from ._sklearn import SklearnModel
+
+        return SklearnModel(model, **options)
+    if callable(model):
+        if options.keys() - {"batch_size", "state_batch_axis"}:
+            raise TypeError(
+                f"unexpected options {sorted(options)} for a plain callable model; only "
+                "batch_size (and state_batch_axis with recurrent=True) apply."
+            )
+        if recurrent:
+            return RecurrentCallableModel(model, **options)
+        options.pop("state_batch_axis", None)
+        return CallableModel(model, **options)
     raise TypeError(
-        f"model must be a callable or a supported model object; received "
+        f"model must be a callable or a supported model object (torch, keras, onnxruntime, "
+        f"scikit-learn/sktime/aeon, transformers, or a model file path); received "
         f"{type(model).__module__}.{type(model).__name__}."
     )
+
+
+def _estimator_like(model: Any) -> bool:
+    from ._sklearn import looks_like_estimator
+
+    return not callable(model) and looks_like_estimator(model)
