@@ -3,6 +3,7 @@
 from .background import Background, kmeans, sample
 from .explanation import Explanation
 from .games import FunctionGame, Game, MaskedGame
+from .kernel_explainer import KernelExplainer
 from .models import adapt
 
 __version__ = "0.1.0"
@@ -12,6 +13,7 @@ __all__ = [
     "Explanation",
     "FunctionGame",
     "Game",
+    "KernelExplainer",
     "MaskedGame",
     "adapt",
     "kmeans",

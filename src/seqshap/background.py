@@ -57,7 +57,9 @@ def sample(data, k: int, *, seed: int | None = 0) -> Background:
     return Background(x[idx].copy(), np.full(len(idx), 1.0 / len(idx)))
 
 
-def as_background(data, *, name: str = "data", ndim=None, warn_above: int = LARGE_BACKGROUND) -> Background:
+def as_background(
+    data, *, name: str = "data", ndim=None, warn_above: int = LARGE_BACKGROUND
+) -> Background:
     """Convert user background data (array, DataFrame, sparse, Background, shap DenseData)."""
     if isinstance(data, Background):
         return data

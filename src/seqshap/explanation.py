@@ -21,7 +21,15 @@ import pandas as pd
 from ._optional import import_optional
 
 _FORMAT_VERSION = 1
-_ARRAYS = ("values", "std_errors", "base_values", "outputs", "data", "n_evaluations", "n_model_rows")
+_ARRAYS = (
+    "values",
+    "std_errors",
+    "base_values",
+    "outputs",
+    "data",
+    "n_evaluations",
+    "n_model_rows",
+)
 
 
 @dataclass
@@ -78,7 +86,9 @@ class Explanation:
         self.outputs = np.asarray(self.outputs, dtype=float).reshape(n, k)
         self.player_names = [str(p) for p in self.player_names]
         if len(self.player_names) != m:
-            raise ValueError(f"player_names must have {m} entries; received {len(self.player_names)}.")
+            raise ValueError(
+                f"player_names must have {m} entries; received {len(self.player_names)}."
+            )
         if not self.output_names:
             self.output_names = [f"output {o}" for o in range(k)] if k > 1 else ["output"]
         self.output_names = [str(o) for o in self.output_names]
@@ -86,7 +96,13 @@ class Explanation:
             self.data = np.asarray(self.data, dtype=float).reshape(n, m)
         for name in ("n_evaluations", "n_model_rows"):
             v = getattr(self, name)
-            setattr(self, name, np.zeros(n, dtype=np.int64) if v is None else np.asarray(v, dtype=np.int64).reshape(n))
+            setattr(
+                self,
+                name,
+                np.zeros(n, dtype=np.int64)
+                if v is None
+                else np.asarray(v, dtype=np.int64).reshape(n),
+            )
 
     # ------------------------------------------------------------------ shape and access
     @property
@@ -115,9 +131,7 @@ class Explanation:
         meta = dict(self.meta)
         per_instance = meta.get("per_instance")
         if isinstance(per_instance, dict):
-            meta["per_instance"] = {
-                key: [val[i] for i in idx] for key, val in per_instance.items()
-            }
+            meta["per_instance"] = {key: [val[i] for i in idx] for key, val in per_instance.items()}
         return Explanation(
             values=self.values[idx],
             std_errors=self.std_errors[idx],
@@ -157,7 +171,9 @@ class Explanation:
 
     def __repr__(self) -> str:
         n, m, k = self.shape
-        kind = "exact" if self.exact else f"{self.method}, max std error {self.std_errors.max():.3g}"
+        kind = (
+            "exact" if self.exact else f"{self.method}, max std error {self.std_errors.max():.3g}"
+        )
         return (
             f"<Explanation level={self.level!r} instances={n} players={m} outputs={k} ({kind}); "
             f"max efficiency gap {self.efficiency_gap.max():.2g}>"
@@ -222,9 +238,13 @@ class Explanation:
             doc["shape"] = list(self.shape)
             path.write_text(json.dumps(doc, default=_json_default))
         elif suffix == ".npz":
-            arrays = {name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None}
+            arrays = {
+                name: getattr(self, name) for name in _ARRAYS if getattr(self, name) is not None
+            }
             np.savez_compressed(
-                path, __meta__=np.array(json.dumps(self._meta_dict(), default=_json_default)), **arrays
+                path,
+                __meta__=np.array(json.dumps(self._meta_dict(), default=_json_default)),
+                **arrays,
             )
         else:
             raise ValueError(
@@ -241,18 +261,20 @@ class Explanation:
         suffix = path.suffix.lower()
         if suffix == ".json":
             doc = json.loads(path.read_text())
+            _check_format(doc, path)
             arrays = {name: doc.get(name) for name in _ARRAYS}
             shape = tuple(doc["shape"])
             for name in ("values", "std_errors"):
                 arrays[name] = np.asarray(arrays[name], dtype=float).reshape(shape)
         elif suffix == ".npz":
             with np.load(path, allow_pickle=False) as npz:
+                if "__meta__" not in npz.files:
+                    raise ValueError(f"{str(path)!r} is not a saved seqshap Explanation.")
                 doc = json.loads(str(npz["__meta__"]))
+                _check_format(doc, path)
                 arrays = {name: (npz[name] if name in npz.files else None) for name in _ARRAYS}
         else:
             raise ValueError(f"path must end in .json or .npz; received {str(path)!r}.")
-        if doc.get("format") != "seqshap.Explanation":
-            raise ValueError(f"{str(path)!r} is not a saved seqshap Explanation.")
         return cls(
             values=arrays["values"],
             std_errors=arrays["std_errors"],
@@ -284,6 +306,11 @@ class Explanation:
             feature_names=list(self.player_names),
             output_names=None if single else list(self.output_names),
         )
+
+
+def _check_format(doc: Any, path: Path) -> None:
+    if not isinstance(doc, dict) or doc.get("format") != "seqshap.Explanation":
+        raise ValueError(f"{str(path)!r} is not a saved seqshap Explanation.")
 
 
 def _json_default(obj: Any) -> Any:

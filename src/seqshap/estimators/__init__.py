@@ -57,10 +57,11 @@ def estimate(
     rng = check_random_state(seed)
     if method == "auto":
         method = "exact" if m <= MAX_EXACT_PLAYERS and 2**m <= budget else "kernel"
+    l1_reg = options.pop("l1_reg", False)
     if method == "exact":
         return exact_shapley(game, budget)
     if method == "kernel":
-        return kernel_shap(game, budget, rng, tol=tol, l1_reg=options.pop("l1_reg", False))
+        return kernel_shap(game, budget, rng, tol=tol, l1_reg=l1_reg)
     if method == "permutation":
         return permutation_shapley(game, budget, rng, tol=tol)
     return lime_surrogate(game, budget, rng, **options)

@@ -186,6 +186,10 @@ class _PairSampler:
 # ---------------------------------------------------------------------------------- fitting
 def _solve(z: np.ndarray, w: np.ndarray, y: np.ndarray, delta: np.ndarray):
     """Constrained WLS: φ = P b + A⁻¹1 Δ / (1ᵀA⁻¹1); returns (φ, P)."""
+    m = z.shape[1]
+    if len(z) == 0 or not np.any(w > 0):
+        # nothing but v(∅) and v(N): the least-norm solution shares Δ equally
+        return np.tile(delta / m, (m, 1)), np.eye(m) - 1.0 / m
     zf = z.astype(float)
     a = (zf * w[:, None]).T @ zf
     b = (zf * w[:, None]).T @ y

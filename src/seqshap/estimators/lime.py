@@ -59,7 +59,11 @@ def lime_surrogate(
         full=full,
         n_evaluations=game.n_evaluations - start,
         method="lime",
-        extras={"score": score, "local_pred": intercept + coef.sum(axis=0), "kernel_width": kernel_width},
+        extras={
+            "score": score,
+            "local_pred": intercept + coef.sum(axis=0),
+            "kernel_width": kernel_width,
+        },
     )
 
 

@@ -48,7 +48,9 @@ class Game:
         z = z.astype(bool, copy=False)
         if len(z) == 0:
             return np.zeros((0, self.n_outputs))
-        parts = [self._evaluate(z[i : i + self.max_chunk]) for i in range(0, len(z), self.max_chunk)]
+        parts = [
+            self._evaluate(z[i : i + self.max_chunk]) for i in range(0, len(z), self.max_chunk)
+        ]
         self.n_evaluations += len(z)
         return np.concatenate(parts, axis=0)
 

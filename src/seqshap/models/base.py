@@ -44,7 +44,9 @@ class Model:
         if self.batch_size is None or n <= self.batch_size:
             return check_model_output(self.predict(x), n_rows=n)
         parts = [
-            check_model_output(self.predict(x[i : i + self.batch_size]), n_rows=len(x[i : i + self.batch_size]))
+            check_model_output(
+                self.predict(x[i : i + self.batch_size]), n_rows=len(x[i : i + self.batch_size])
+            )
             for i in range(0, n, self.batch_size)
         ]
         return np.concatenate(parts, axis=0)
