@@ -1,0 +1,177 @@
+"""Players of every level as boolean cell masks over one ``(T, d)`` sequence.
+
+One mechanism for all levels: a level is a list of names and a ``(M, T, d)`` boolean array
+(player ``i`` covers the cells ``masks[i]``); :class:`~seqshap.games.MaskedGame` and
+:class:`~seqshap.games.recurrent.RecurrentMaskedGame` value any of them. ``n_pruned`` events at
+the start of the sequence (the pruned prefix) form one player, ``"Pruned Events"``, last.
+Event labels count back from the most recent event: ``"Event -1"`` is the last row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+PRUNED = "Pruned Events"
+
+
+@dataclass
+class Players:
+    """``names`` (M,), ``masks`` (M, T, d) bool, and for event-like players the steps covered."""
+
+    names: list[str]
+    masks: np.ndarray
+    level: str
+
+    @property
+    def n_players(self) -> int:
+        return len(self.names)
+
+
+def _with_pruned(names: list[str], masks: list[np.ndarray], shape, n_pruned: int) -> tuple:
+    if n_pruned > 0:
+        m = np.zeros(shape, dtype=bool)
+        m[:n_pruned] = True
+        names = [*names, PRUNED]
+        masks = [*masks, m]
+    return names, masks
+
+
+def event_players(length: int, n_features: int, n_pruned: int = 0) -> Players:
+    """``"Event -1"`` … ``"Event -k"`` for the ``k = length - n_pruned`` kept events, then
+    ``"Pruned Events"`` (the first ``n_pruned`` events) if any."""
+    shape = (length, n_features)
+    names, masks = [], []
+    for back in range(1, length - n_pruned + 1):
+        m = np.zeros(shape, dtype=bool)
+        m[length - back] = True
+        names.append(f"Event -{back}")
+        masks.append(m)
+    names, masks = _with_pruned(names, masks, shape, n_pruned)
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "event")
+
+
+def resolve_groups(
+    feature_names: list[str], feature_groups: Mapping[str, Sequence] | None
+) -> list[tuple[str, list[int]]]:
+    """Feature groups as ``[(name, [column indices])]``; ungrouped features become one
+    ``"Other features"`` group so that every cell belongs to a player."""
+    d = len(feature_names)
+    if feature_groups is None:
+        return [(name, [j]) for j, name in enumerate(feature_names)]
+    if not isinstance(feature_groups, Mapping):
+        raise TypeError(
+            "feature_groups must be a dict {group name: [feature names or indices]}; received "
+            f"{type(feature_groups).__name__}."
+        )
+    groups: list[tuple[str, list[int]]] = []
+    seen: dict[int, str] = {}
+    for gname, members in feature_groups.items():
+        cols = []
+        for f in [members] if isinstance(members, str | int) else list(members):
+            if isinstance(f, str):
+                if f not in feature_names:
+                    raise ValueError(
+                        f"feature_groups[{gname!r}] names feature {f!r}, which is not one of "
+                        f"{feature_names}."
+                    )
+                j = feature_names.index(f)
+            else:
+                j = int(f)
+                if not 0 <= j < d:
+                    raise ValueError(
+                        f"feature_groups[{gname!r}] index {j} is out of range [0, {d})."
+                    )
+            if j in seen:
+                raise ValueError(
+                    f"feature {feature_names[j]!r} is in two feature groups ({seen[j]!r} and "
+                    f"{gname!r}); each feature may belong to one group only."
+                )
+            seen[j] = str(gname)
+            cols.append(j)
+        if not cols:
+            raise ValueError(f"feature_groups[{gname!r}] is empty.")
+        groups.append((str(gname), cols))
+    rest = [j for j in range(d) if j not in seen]
+    if rest:
+        groups.append(("Other features", rest))
+    return groups
+
+
+def feature_players(
+    length: int,
+    feature_names: list[str],
+    n_pruned: int = 0,
+    feature_groups: Mapping[str, Sequence] | None = None,
+) -> Players:
+    """Each feature (or group) over the kept window is a player, then ``"Pruned Events"``."""
+    shape = (length, len(feature_names))
+    names, masks = [], []
+    for gname, cols in resolve_groups(feature_names, feature_groups):
+        m = np.zeros(shape, dtype=bool)
+        m[n_pruned:, cols] = True
+        names.append(gname)
+        masks.append(m)
+    names, masks = _with_pruned(names, masks, shape, n_pruned)
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "feature")
+
+
+def window_players(length: int, n_features: int, window: int, n_pruned: int = 0) -> Players:
+    """WindowSHAP-style: consecutive windows of ``window`` events, counted back from the most
+    recent (the oldest window may be shorter), named ``"Events -w..-1"``; then pruned."""
+    shape = (length, n_features)
+    names, masks = [], []
+    end = length
+    while end > n_pruned:
+        start = max(n_pruned, end - window)
+        m = np.zeros(shape, dtype=bool)
+        m[start:end] = True
+        names.append(f"Events {start - length}..{end - length - 1}")
+        masks.append(m)
+        end = start
+    names, masks = _with_pruned(names, masks, shape, n_pruned)
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "window")
+
+
+def cell_players(
+    length: int,
+    feature_names: list[str],
+    top_events: Sequence[int],
+    top_groups: Sequence[tuple[str, list[int]]],
+    n_pruned: int = 0,
+) -> Players:
+    """TimeSHAP's cell level over the kept window.
+
+    ``top_events`` are steps counted back (1 = the last event); ``top_groups`` are
+    ``(name, columns)`` of the top features (or feature groups). Players: each cell
+    ``"Event -i, feat"``; ``"Other features of Event -i"`` for each top event; ``"feat over
+    other events"`` for each top feature; ``"Other cells"`` (other events × other features);
+    ``"Pruned Events"``. Empty players are left out.
+    """
+    d = len(feature_names)
+    shape = (length, d)
+    ev_rows = [length - back for back in top_events]
+    top_cols = {j for _, cols in top_groups for j in cols}
+    other_feats = [j for j in range(d) if j not in top_cols]
+    other_rows = [t for t in range(n_pruned, length) if t not in set(ev_rows)]
+    names, masks = [], []
+
+    def add(name: str, rows, cols) -> None:
+        if len(rows) and len(cols):
+            m = np.zeros(shape, dtype=bool)
+            m[np.ix_(list(rows), list(cols))] = True
+            names.append(name)
+            masks.append(m)
+
+    for back, row in zip(top_events, ev_rows):
+        for gname, cols in top_groups:
+            add(f"Event -{back}, {gname}", [row], cols)
+    for back, row in zip(top_events, ev_rows):
+        add(f"Other features of Event -{back}", [row], other_feats)
+    for gname, cols in top_groups:
+        add(f"{gname} over other events", other_rows, cols)
+    add("Other cells", other_rows, other_feats)
+    names, masks = _with_pruned(names, masks, shape, n_pruned)
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "cell")

@@ -1,0 +1,174 @@
+"""Global summaries over many explained sequences: pruning statistics, event and feature tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_tol
+from ..explanation import Explanation
+from .explainer import LocalExplanation
+from .players import PRUNED
+
+
+class GlobalExplanation:
+    """Local explanations of ``n`` sequences and their summaries.
+
+    Attributes
+    ----------
+    locals : list of :class:`~seqshap.sequence.explainer.LocalExplanation`, one per sequence.
+    entity_ids : ids of the sequences (given, from the DataFrame, or 0..n−1).
+    pruning : list of :class:`~seqshap.sequence.pruning.PruningResult` (None without a tol).
+    """
+
+    def __init__(
+        self,
+        locals_: list[LocalExplanation],
+        entity_ids: Sequence[Any],
+        tol: float | None,
+        output_names: list[str],
+    ) -> None:
+        self.locals = locals_
+        self.entity_ids = list(entity_ids)
+        self.tol = tol
+        self.output_names = output_names
+        self.pruning = [loc.pruning for loc in locals_]
+
+    def __len__(self) -> int:
+        return len(self.locals)
+
+    def __getitem__(self, i: int) -> LocalExplanation:
+        return self.locals[i]
+
+    def __repr__(self) -> str:
+        levels = sorted({name for loc in self.locals for name in loc.levels})
+        return f"<GlobalExplanation sequences={len(self)} levels={levels} tol={self.tol}>"
+
+    # ------------------------------------------------------------------ pruning
+    def pruning_frame(self, tols: Sequence[float] | float | None = None) -> pd.DataFrame:
+        """Pruned index of every sequence at each tolerance: columns ``entity``, ``tol``,
+        ``pruned_index``, ``length`` (events kept), ``original_length``."""
+        tols = self._tols(tols)
+        rows = []
+        for ent, res in zip(self.entity_ids, self.pruning):
+            for tol in tols:
+                idx = res.index_for(tol)
+                rows.append((ent, tol, idx, -idx, res.length))
+        return pd.DataFrame(
+            rows, columns=["entity", "tol", "pruned_index", "length", "original_length"]
+        )
+
+    def pruning_stats(self, tols: Sequence[float] | float | None = None) -> pd.DataFrame:
+        """Like TimeSHAP's ``pruning_statistics``: columns ``Tolerance`` (``"No Pruning"``,
+        then each tolerance), ``Mean`` and ``Std`` of the number of events kept."""
+        tols = self._tols(tols)
+        original = np.array([res.length for res in self.pruning], dtype=float)
+        rows = [("No Pruning", original.mean(), _std(original))]
+        for tol in tols:
+            kept = np.array([-res.index_for(tol) for res in self.pruning], dtype=float)
+            rows.append((tol, kept.mean(), _std(kept)))
+        return pd.DataFrame(rows, columns=["Tolerance", "Mean", "Std"])
+
+    def _tols(self, tols) -> list[float]:
+        if any(res is None for res in self.pruning):
+            raise ValueError(
+                "pruning statistics need the pruning curves: run explain_global with a "
+                "pruning_tol (e.g. 0.025) instead of None."
+            )
+        if tols is None:
+            tols = [self.tol]
+        elif np.isscalar(tols):
+            tols = [tols]
+        return [check_tol(t, name="tols", allow_none=False) for t in tols]
+
+    # ------------------------------------------------------------------ tables
+    def _frame(self, level: str) -> pd.DataFrame:
+        frames = []
+        for ent, loc in zip(self.entity_ids, self.locals):
+            exp = getattr(loc, level)
+            if exp is None:
+                continue
+            f = exp.to_frame()
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "entity": [ent] * len(f),
+                        "player": f["player"],
+                        "output": f["output"],
+                        "value": f["value"],
+                        "std_error": f["std_error"],
+                    }
+                )
+            )
+        if not frames:
+            raise ValueError(f"no sequence was explained at {level} level; add it to levels=.")
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def event_frame(self) -> pd.DataFrame:
+        """Event values of all sequences: ``entity``, ``player`` ("Event -i" / "Pruned
+        Events"), ``t`` (−i; missing for the pruned player), ``output``, ``value``,
+        ``std_error``."""
+        f = self._frame("event")
+        t = pd.array([None] * len(f), dtype="Int64")
+        is_event = f["player"] != PRUNED
+        t[is_event.to_numpy()] = (
+            -f.loc[is_event, "player"].str.split("-").str[1].astype(int).to_numpy()
+        )
+        f.insert(2, "t", t)
+        return f
+
+    @property
+    def feature_frame(self) -> pd.DataFrame:
+        """Feature values of all sequences: ``entity``, ``feature``, ``output``, ``value``,
+        ``std_error``."""
+        return self._frame("feature").rename(columns={"player": "feature"})
+
+    @property
+    def feature(self) -> Explanation:
+        """Feature level of all sequences as one Explanation ``(n, M, k)``; sequences without
+        pruned events get 0 for ``"Pruned Events"`` (a player that covers no cell)."""
+        exps = [loc.feature for loc in self.locals]
+        if any(e is None for e in exps):
+            raise ValueError("no feature level in this explanation; add 'feature' to levels=.")
+        names = list(dict.fromkeys(n for e in exps for n in e.player_names))
+        n, m, k = len(exps), len(names), exps[0].n_outputs
+        values = np.zeros((n, m, k))
+        ses = np.zeros((n, m, k))
+        for i, e in enumerate(exps):
+            idx = [names.index(p) for p in e.player_names]
+            values[i, idx] = e.values[0]
+            ses[i, idx] = e.std_errors[0]
+        return Explanation(
+            values=values,
+            std_errors=ses,
+            base_values=np.concatenate([e.base_values for e in exps]),
+            outputs=np.concatenate([e.outputs for e in exps]),
+            player_names=names,
+            output_names=exps[0].output_names,
+            level="feature",
+            method=exps[0].method,
+            budget=exps[0].budget,
+            seed=exps[0].seed,
+            n_evaluations=np.concatenate([e.n_evaluations for e in exps]),
+            n_model_rows=np.concatenate([e.n_model_rows for e in exps]),
+            exact=all(e.exact for e in exps),
+            link=exps[0].link,
+            meta={
+                "per_instance": {
+                    "entity": [str(x) for x in self.entity_ids],
+                    "pruned_index": [e.meta.get("pruned_index") for e in exps],
+                }
+            },
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every level of every sequence, tidy (``LocalExplanation.to_frame`` stacked)."""
+        return pd.concat([loc.to_frame() for loc in self.locals], ignore_index=True)
+
+
+def _std(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
