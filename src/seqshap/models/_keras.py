@@ -1,7 +1,7 @@
 """Keras 3 adapter (any backend): ``keras.Model`` → :class:`Model`.
 
-Calls ``model.predict_on_batch`` (inference mode, no gradients on every backend) in batches
-sized by a memory budget. Nothing on the model is changed; with the torch backend the
+Calls ``model(x, training=False)`` (under ``torch.no_grad()`` with the torch backend; the other
+backends record no gradients outside a tape) in batches sized by a memory budget. Nothing on the model is changed; with the torch backend the
 modules' ``training`` flags are restored after each call as for torch models.
 """
 
@@ -49,12 +49,18 @@ class KerasModel(Model):
         return nullcontext()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        keras = import_optional("keras", "Keras models")
         with self._modes():
-            out = self.model.predict_on_batch(np.ascontiguousarray(x, dtype=self._dtype))
-        if isinstance(out, dict):
-            out = next(iter(out.values()))
-        if isinstance(out, list | tuple):
-            out = out[0]
+            out = self.model(np.ascontiguousarray(x, dtype=self._dtype), training=False)
+            if isinstance(out, dict):
+                out = next(iter(out.values()))
+            if isinstance(out, list | tuple):
+                out = out[0]
+            if type(out).__module__.startswith("torch"):
+                from ._torch import _to_numpy  # np.array(tensor) warns under numpy 2
+
+                return _to_numpy(out)
+            out = keras.ops.convert_to_numpy(out)
         return np.asarray(out, dtype=float)
 
     def __repr__(self) -> str:
