@@ -86,7 +86,7 @@ def prepare_model(
 ) -> tuple[Model, list[str], bool]:
     """Adapt ``model`` and wrap it for ``time_step``/``output``; returns
     ``(model, output_names, per_step)``. ``probe`` is one ``(1, T, d)`` input."""
-    base = model if isinstance(model, Model) else adapt(model, recurrent=bool(recurrent))
+    base = model if isinstance(model, Model) else adapt(model, recurrent=recurrent)
     if recurrent and not isinstance(base, RecurrentModel):
         raise TypeError(
             "recurrent=True needs a model that exposes its hidden state: a callable "

@@ -1,0 +1,184 @@
+"""RecurrentMaskedGame (prefix-tree path) and split_values equal the plain masking game."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from seqshap.games import MaskedGame  # noqa: E402
+from seqshap.games.recurrent import RecurrentMaskedGame, split_values  # noqa: E402
+from seqshap.links import identity  # noqa: E402
+from seqshap.models import CallableModel, RecurrentCallableModel  # noqa: E402
+from seqshap.sequence.players import (  # noqa: E402
+    cell_players,
+    event_players,
+    feature_players,
+    window_players,
+)
+from seqshap.sequence.pruning import plain_split_values  # noqa: E402
+from seqshap.testing import brute_force_shapley  # noqa: E402
+
+T, D, K = 7, 3, 2
+NAMES = ["a", "b", "c"]
+
+
+class Net(torch.nn.Module):
+    """TimeSHAP's pattern: forward(x, h=None) -> (scores, h)."""
+
+    def __init__(self, cell: str, hidden: int = 6):
+        super().__init__()
+        rnn = torch.nn.GRU if cell == "gru" else torch.nn.LSTM
+        self.rnn = rnn(D, hidden, num_layers=2, batch_first=True)
+        self.head = torch.nn.Linear(hidden, K)
+
+    def forward(self, x, h=None):
+        out, h = self.rnn(x, h)
+        return torch.sigmoid(self.head(out[:, -1])), h
+
+
+def make_models(cell: str, dtype=torch.float64):
+    gen = torch.Generator().manual_seed(3 if cell == "gru" else 4)
+    net = Net(cell)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.7)
+    net = net.to(dtype).eval()
+
+    def f(x, h=None):
+        with torch.no_grad():
+            s, h = net(torch.as_tensor(x, dtype=dtype), h)
+        return s.double().numpy(), h
+
+    return RecurrentCallableModel(f), CallableModel(lambda x: f(x)[0])
+
+
+@pytest.fixture(scope="module", params=["gru", "lstm"])
+def models(request):
+    return make_models(request.param)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(11)
+    return rng.normal(size=(T, D)), rng.normal(size=(3, T, D)), np.array([0.5, 0.3, 0.2])
+
+
+def all_coalitions(m: int) -> np.ndarray:
+    ints = np.arange(2**m)
+    return ((ints[:, None] >> np.arange(m)) & 1).astype(bool)
+
+
+LEVELS = {
+    "event": lambda p: event_players(T, D, p),
+    "feature": lambda p: feature_players(T, NAMES, p),
+    "cell": lambda p: cell_players(T, NAMES, [1, 3], [("b", [1])], p),
+    "window": lambda p: window_players(T, D, 2, p),
+}
+
+
+@pytest.mark.parametrize("level", sorted(LEVELS))
+@pytest.mark.parametrize("n_pruned", [0, 3])
+@pytest.mark.parametrize("call_cost", [0, 512])
+def test_prefix_tree_equals_plain_on_every_coalition(models, data, level, n_pruned, call_cost):
+    fast, plain = models
+    x, bg, w = data
+    players = LEVELS[level](n_pruned)
+    g_plain = MaskedGame(plain, x, bg, players.masks, weights=w)
+    g_fast = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w, call_cost=call_cost)
+    z = all_coalitions(players.n_players)
+    np.testing.assert_allclose(g_fast(z), g_plain(z), rtol=0, atol=1e-10)
+    # never more recurrent steps than whole sequences for every coalition and background row;
+    # fewer, without merging, wherever some player starts after step 0
+    plain_steps = len(z) * len(bg) * T
+    assert g_fast.n_steps <= plain_steps
+    if call_cost == 0 and not (level == "feature" and n_pruned == 0):
+        assert g_fast.n_steps < plain_steps
+
+
+def test_brute_force_shapley_equal_on_both_paths(models, data):
+    fast, plain = models
+    x, bg, w = data
+    players = event_players(T, D, 2)
+    phi_plain = brute_force_shapley(MaskedGame(plain, x, bg, players.masks, weights=w))
+    phi_fast = brute_force_shapley(RecurrentMaskedGame(fast, x, bg, players.masks, weights=w))
+    np.testing.assert_allclose(phi_fast, phi_plain, rtol=0, atol=1e-10)
+
+
+def test_exact_event_enumeration_costs_2_to_the_m_plus_1_steps(models, data):
+    """Events as players, no pruning, all 2^T coalitions in one chunk and call_cost=0: the
+    distinct prefixes after step t are 2^(t+1) per background row, so Σ_t 2^(t+1) steps."""
+    fast, _ = models
+    x, bg, w = data
+    players = event_players(T, D, 0)
+    game = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w, call_cost=0)
+    game.max_chunk = 2**T
+    game(all_coalitions(T))
+    assert game.n_steps == len(bg) * (2 ** (T + 1) - 2)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 4096])
+def test_batch_size_invariance(models, data, batch_size):
+    fast, _ = models
+    x, bg, w = data
+    players = cell_players(T, NAMES, [2], [("a", [0]), ("c", [2])], 2)
+    z = all_coalitions(players.n_players)
+    ref = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w)(z)
+    got = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w, batch_size=batch_size)(z)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_float32_model_within_1e6():
+    fast, plain = make_models("gru", torch.float32)
+    rng = np.random.default_rng(5)
+    x, bg = rng.normal(size=(T, D)), rng.normal(size=(1, T, D))
+    players = event_players(T, D, 1)
+    z = all_coalitions(players.n_players)
+    a = RecurrentMaskedGame(fast, x, bg, players.masks)(z)
+    b = MaskedGame(plain, x, bg, players.masks)(z)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 3, 8])
+def test_split_values_equal_plain(models, data, n_blocks):
+    fast, plain = models
+    x, bg, w = data
+    counter: dict[str, int] = {}
+    o1, r1 = split_values(
+        fast, x, bg, w, identity, n_blocks=n_blocks, batch_size=4, counter=counter
+    )
+    o2, r2 = plain_split_values(plain, x, bg, w, identity)
+    np.testing.assert_allclose(o1, o2, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(r1, r2, rtol=0, atol=1e-10)
+    # ends: older-only at s=0 is the baseline, at s=T it is x
+    np.testing.assert_allclose(o1[T], plain(x[None])[0], atol=1e-12)
+    np.testing.assert_allclose(o1[0], w @ plain(bg), atol=1e-12)
+    assert counter["steps"] <= 2 * len(bg) * T * T + (1 + len(bg)) * T
+
+
+def test_unknown_hidden_state_layout_is_a_clear_error(data):
+    x, bg, w = data
+
+    def batch_first_state(xx, h=None):
+        n = len(xx)
+        return np.ones((n, 1)), np.zeros((n, 1, 4))  # batch on axis 0, adapter expects axis 1
+
+    model = RecurrentCallableModel(batch_first_state)
+    players = event_players(T, D, 0)
+    game = RecurrentMaskedGame(model, x, bg, players.masks, weights=w)
+    with pytest.raises(ValueError, match="hidden state has an unknown layout.*axis 1"):
+        game(all_coalitions(players.n_players)[:4])
+
+    def dict_state(xx, h=None):
+        return np.ones((len(xx), 1)), {"h": np.zeros((1, len(xx), 4))}
+
+    game = RecurrentMaskedGame(RecurrentCallableModel(dict_state), x, bg, players.masks)
+    with pytest.raises(ValueError, match="unknown layout.*not an array"):
+        game(all_coalitions(players.n_players)[:4])
+
+
+def test_needs_a_recurrent_model(data):
+    x, bg, _ = data
+    with pytest.raises(TypeError, match="RecurrentModel"):
+        RecurrentMaskedGame(CallableModel(lambda v: v[:, -1, :1]), x, bg, event_players(T, D).masks)
