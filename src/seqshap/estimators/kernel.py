@@ -11,9 +11,19 @@ middle. This implementation spends a budget of coalition evaluations well:
   sizes drawn ∝ kernel mass, each sampled size weighted by its exact mass / number of samples
   (post-stratification);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
-* standard errors come from the linearised (sandwich) variance of the M-estimator:
-  φ̂ − φ ≈ P Σ_z w_z z r_z with P the constrained inverse, residuals r, stratified by size,
-  with the finite-population correction of sampling without replacement;
+* standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
+  each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
+  reweighted by n_h/(n_h−1)), by a rank-2 Woodbury downdate of the normal equations, and
+
+      Var(φ̂) ≈ Σ_h (1 − n_h/N_h) (n_h − 1)/n_h Σ_{p∈h} (φ̂_(−p) − φ̄_h)²
+
+  with the finite-population correction of sampling pairs without replacement from the N_h
+  pairs of stratum h. The linearised (sandwich) variance P Σ w z r is the first-order term of
+  the same quantity, but it uses the residuals of the fit it judges and is too small at small
+  budgets (measured: 75% coverage at 4M evaluations); the jackknife is not.
+  The variance estimate has few degrees of freedom at small budgets; the reported standard
+  error is scaled by t_{0.975,ν} / z_{0.975} (ν from Welch–Satterthwaite over strata) so that
+  φ̂ ± 1.96·SE is a 95% interval; the unscaled standard error and ν are in ``extras``;
 * with ``tol``, sampling proceeds in rounds and stops once max SE ≤ tol · (max φ − min φ).
 """
 
@@ -27,6 +37,7 @@ from math import comb
 import numpy as np
 
 from ..games.base import Game
+from ._intervals import t_factor
 from .base import Estimate, bits_to_coalitions
 
 
@@ -64,7 +75,9 @@ def kernel_shap(
         phi, _ = _solve(z, w, y, delta)
         if l1_reg is not False and l1_reg is not None:
             phi = _select_and_solve(z, w, y, delta, l1_reg, m)[0]
-        return Estimate(phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "kernel", exact=True)
+        return Estimate(
+            phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "kernel", exact=True
+        )
 
     sampler = _PairSampler(m, rng)
     remaining = budget - used
@@ -76,24 +89,29 @@ def kernel_shap(
     target_pairs = (first - len(z_en)) // 2
     z_s = np.zeros((0, m), dtype=bool)
     y_s = np.zeros((0, game.n_outputs))
+    converged = False
     while True:
         new = sampler.sample_pairs(max(0, target_pairs - len(z_s) // 2))
         if len(new):
             z_s = np.concatenate([z_s, new])
             y_s = np.concatenate([y_s, game(new) - v0])
-        phi, se = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg)
+        phi, se, se_extras = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg)
         spent = game.n_evaluations - start
-        if tol is None or sampler.exhausted:
+        if tol is None:
             break
         spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
-        if np.all(np.nan_to_num(se, nan=np.inf).max(axis=0) <= tol * spread):
+        converged = sampler.exhausted or bool(
+            np.all(np.nan_to_num(se, nan=np.inf).max(axis=0) <= tol * spread)
+        )
+        if converged:
             break
         room = budget - spent
         if room < 2:
             warnings.warn(
                 f"kernel estimator: budget of {budget} evaluations ran out before the standard "
                 f"errors met tol={tol}; largest relative standard error "
-                f"{float(np.nanmax(se.max(0) / spread)):.3g}. Raise the budget for tighter values.",
+                f"{float(np.nanmax(se.max(0) / spread)):.3g} after {spent} evaluations. Raise "
+                "the budget for tighter values.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -101,9 +119,23 @@ def kernel_shap(
         target_pairs = len(z_s) // 2 + max(1, min(room, max(len(z_s), 2 * m)) // 2)
     exact = sampler.exhausted
     if exact:
-        se = np.zeros_like(phi)
-    return Estimate(phi, se, v0, vn, game.n_evaluations - start, "kernel", exact=exact,
-                    extras={"n_enumerated": len(z_en), "n_sampled": len(z_s)})
+        se, se_extras = np.zeros_like(phi), {}
+    return Estimate(
+        phi,
+        se,
+        v0,
+        vn,
+        game.n_evaluations - start,
+        "kernel",
+        exact=exact,
+        extras={
+            "n_enumerated": len(z_en),
+            "n_sampled": len(z_s),
+            "tol": tol,
+            "converged": converged if tol is not None else None,
+            **se_extras,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------- sampling
@@ -180,7 +212,9 @@ class _PairSampler:
         if not out:
             return np.zeros((0, self.m), dtype=bool)
         z = np.array(out, dtype=bool)
-        return np.concatenate([z, ~z])[np.argsort(np.r_[np.arange(len(z)), np.arange(len(z))], kind="stable")]
+        return np.concatenate([z, ~z])[
+            np.argsort(np.r_[np.arange(len(z)), np.arange(len(z))], kind="stable")
+        ]
 
 
 # ---------------------------------------------------------------------------------- fitting
@@ -224,12 +258,111 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg):
     w = np.concatenate([w_en, w_s])
     y = np.concatenate([y_en, y_s])
     if l1_reg is not False and l1_reg is not None:
+        # selection is not smooth in the data: the jackknife would refit a different model per
+        # deletion; the linearised variance of the refit on the selected players is reported
         phi, p, active = _select_and_solve(z, w, y, delta, l1_reg, m)
-    else:
-        phi, p = _solve(z, w, y, delta)
-        active = None
-    se = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
-    return phi, se
+        se = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
+        return phi, se, {}
+    phi, _ = _solve(z, w, y, delta)
+    if sampler.exhausted or len(z_s) == 0:
+        se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
+        return phi, se, {}
+    a_en = (z_en.astype(float) * w_en[:, None]).T @ z_en.astype(float)
+    b_en = (z_en.astype(float) * w_en[:, None]).T @ y_en
+    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi)
+    raw = np.sqrt(var)
+    se = raw * t_factor(dof)
+    return phi, se, {"std_errors_raw": raw, "dof": dof}
+
+
+def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25):
+    """Stratified delete-one-pair jackknife variance of φ̂ (M, k) and its Satterthwaite ν.
+
+    Rows are interleaved pairs (z_0, ¬z_0, z_1, ¬z_1, ...). A pair of stratum h (sizes h and
+    M−h) has per-row weight ω_h / n_h with ω_h the kernel mass of size h (halved when
+    h = M/2, where both rows share one size). Removing pair p from stratum h gives
+
+        A_(−p) = B_h − c_h G_p,   b_(−p) = β_h − c_h g_p,   c_h = ω_h / (n_h − 1),
+
+    with B_h, β_h the normal equations with stratum h reweighted by n_h/(n_h−1) and G_p, g_p the
+    pair's own terms; (B_h − U Uᵀ)⁻¹ follows from B_h⁻¹ by Woodbury (U = √c_h [z, ¬z]).
+    A stratum with a single pair has no within-stratum spread; its deletion (the stratum's
+    mass then missing) is its variance contribution, with one degree of freedom.
+    """
+    m, k = phi.shape
+    zf = z_s.astype(float)
+    zp, zq = zf[0::2], zf[1::2]
+    yp, yq = y_s[0::2], y_s[1::2]
+    h = np.minimum(zp.sum(1), m - zp.sum(1)).astype(int)
+    omega = sampler.mass.copy()
+    if m % 2 == 0:
+        omega[m // 2] /= 2.0
+    counts = np.bincount(h, minlength=m + 1)
+    strata = np.flatnonzero(counts)
+    s_a = {g: zp[h == g].T @ zp[h == g] + zq[h == g].T @ zq[h == g] for g in strata}
+    s_b = {g: zp[h == g].T @ yp[h == g] + zq[h == g].T @ yq[h == g] for g in strata}
+    a_full = a_en + sum(omega[g] / counts[g] * s_a[g] for g in strata)
+    b_full = b_en + sum(omega[g] / counts[g] * s_b[g] for g in strata)
+    population = dict(zip(sampler.free_half.tolist(), sampler.population.tolist()))
+    ones = np.ones(m)
+    var = np.zeros((m, k))
+    var_sq_over_dof = np.zeros((m, k))
+    rows = max(1, chunk_bytes // (8 * m * (m + k + 4)))
+    for g in strata:
+        n_h = int(counts[g])
+        sel = np.flatnonzero(h == g)
+        if n_h > 1:
+            c = omega[g] / (n_h - 1)
+            bump = c - omega[g] / n_h
+            base_a, base_b = a_full + bump * s_a[g], b_full + bump * s_b[g]
+        else:
+            c = omega[g]
+            base_a, base_b = a_full, b_full
+        r = _pinv_sym(base_a)
+        x_base = r @ np.column_stack([base_b, ones])  # (M, k+1)
+        reps = np.empty((n_h, m, k))
+        for lo in range(0, n_h, rows):
+            idx = sel[lo : lo + rows]
+            u = np.sqrt(c) * np.stack([zp[idx], zq[idx]], axis=2)  # (n, M, 2)
+            v = r @ u  # (n, M, 2) = B⁻¹U
+            cap = np.eye(2) - np.swapaxes(u, 1, 2) @ v  # (n, 2, 2)
+            # right-hand sides [b_(−p), 1]; B⁻¹ b_(−p) = x_base − c B⁻¹ g_p
+            g_p = (
+                zp[idx][:, :, None] * yp[idx][:, None, :]
+                + zq[idx][:, :, None] * yq[idx][:, None, :]
+            )
+            rb = x_base[None, :, :k] - c * (r @ g_p)  # (n, M, k)
+            rb = np.concatenate(
+                [rb, np.broadcast_to(x_base[None, :, k:], (len(idx), m, 1))], axis=2
+            )
+            # A⁻¹ = B⁻¹ + B⁻¹U (I − UᵀB⁻¹U)⁻¹ UᵀB⁻¹
+            x = rb + v @ (np.linalg.pinv(cap) @ (np.swapaxes(u, 1, 2) @ rb))
+            ab, a1 = x[:, :, :k], x[:, :, k:]
+            reps[lo : lo + len(idx)] = ab - a1 * (ab.sum(1, keepdims=True) - delta) / a1.sum(
+                1, keepdims=True
+            )
+        fpc = max(0.0, 1.0 - n_h / population.get(int(g), np.inf))
+        if n_h > 1:
+            v_h = fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
+            dof_h = n_h - 1
+        else:
+            v_h = fpc * ((reps[0] - phi) ** 2)
+            dof_h = 1
+        var += v_h
+        var_sq_over_dof += v_h**2 / dof_h
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
+    return var, dof
+
+
+def _pinv_sym(a: np.ndarray) -> np.ndarray:
+    try:
+        inv = np.linalg.inv(a)
+        if np.isfinite(inv).all():
+            return inv
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.pinv(a)
 
 
 def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:

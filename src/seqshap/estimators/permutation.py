@@ -4,7 +4,9 @@ For a permutation π, player π_j's marginal contribution is v({π_0..π_j}) −
 its average over uniformly random permutations is the Shapley value. Each permutation is
 paired with its reverse (antithetic sampling), which cancels much of the variance that comes
 from a player's position. One pair of permutations is one sample; the standard error is the
-sample standard deviation over pairs divided by √(pairs). The empty and full coalitions are
+sample standard deviation over pairs divided by √(pairs), an unbiased estimate with
+ν = pairs − 1 degrees of freedom; it is reported scaled by t_{0.975,ν}/z_{0.975} so that
+φ̂ ± 1.96·SE is a 95% interval (see :mod:`seqshap.estimators._intervals`). The empty and full coalitions are
 shared by all permutations, so each permutation costs M − 1 evaluations, and every sample
 satisfies efficiency exactly (the marginal contributions telescope).
 """
@@ -16,6 +18,7 @@ import warnings
 import numpy as np
 
 from ..games.base import Game
+from ._intervals import t_factor
 from .base import Estimate
 
 
@@ -27,7 +30,9 @@ def permutation_shapley(
     v0, vn = game.empty_value, game.full_value
     if m == 1:
         vals = (vn - v0)[None, :]
-        return Estimate(vals, np.zeros_like(vals), v0, vn, game.n_evaluations - start, "permutation", exact=True)
+        return Estimate(
+            vals, np.zeros_like(vals), v0, vn, game.n_evaluations - start, "permutation", exact=True
+        )
     per_pair = 2 * (m - 1)
     max_pairs = (budget - (game.n_evaluations - start)) // per_pair
     if max_pairs < 2:
@@ -37,29 +42,47 @@ def permutation_shapley(
             "method='kernel'."
         )
     samples = np.zeros((0, m, game.n_outputs))
+    converged = False
     target = max_pairs if tol is None else min(max_pairs, max(2, 8))
     while True:
         new = target - len(samples)
         if new > 0:
             samples = np.concatenate([samples, _antithetic_samples(game, new, rng, v0, vn)])
         phi = samples.mean(axis=0)
-        se = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+        raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+        se = raw * t_factor(len(samples) - 1)
         if tol is None:
             break
         spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
-        if np.all(se.max(axis=0) <= tol * spread):
+        converged = bool(np.all(se.max(axis=0) <= tol * spread))
+        if converged:
             break
         if len(samples) >= max_pairs:
             warnings.warn(
                 f"permutation estimator: budget of {budget} evaluations ran out before the "
-                f"standard errors met tol={tol}. Raise the budget for tighter values.",
+                f"standard errors met tol={tol}; largest relative standard error "
+                f"{float(np.max(se.max(0) / spread)):.3g} after {game.n_evaluations - start} "
+                "evaluations. Raise the budget for tighter values.",
                 UserWarning,
                 stacklevel=3,
             )
             break
         target = min(max_pairs, 2 * len(samples))
-    return Estimate(phi, se, v0, vn, game.n_evaluations - start, "permutation",
-                    extras={"n_permutations": 2 * len(samples)})
+    return Estimate(
+        phi,
+        se,
+        v0,
+        vn,
+        game.n_evaluations - start,
+        "permutation",
+        extras={
+            "n_permutations": 2 * len(samples),
+            "std_errors_raw": raw,
+            "tol": tol,
+            "converged": converged if tol is not None else None,
+            "dof": np.full(phi.shape, len(samples) - 1.0),
+        },
+    )
 
 
 def _antithetic_samples(game: Game, n_pairs: int, rng, v0, vn) -> np.ndarray:
@@ -73,7 +96,8 @@ def _antithetic_samples(game: Game, n_pairs: int, rng, v0, vn) -> np.ndarray:
     chain = ranks[:, None, :] < j[None, :, None]  # (2p, M−1, M)
     v = game(chain.reshape(-1, m)).reshape(2 * n_pairs, m - 1, k)
     full_chain = np.concatenate(
-        [np.broadcast_to(v0, (2 * n_pairs, 1, k)), v, np.broadcast_to(vn, (2 * n_pairs, 1, k))], axis=1
+        [np.broadcast_to(v0, (2 * n_pairs, 1, k)), v, np.broadcast_to(vn, (2 * n_pairs, 1, k))],
+        axis=1,
     )
     marg_by_pos = np.diff(full_chain, axis=1)  # (2p, M, k) contribution of the player at position j
     marg = np.take_along_axis(marg_by_pos, ranks[:, :, None], axis=1)  # by player
