@@ -6,10 +6,15 @@ exported with ``input_names=["x", "h0"], output_names=["scores", "hn"]`` and a d
 axis on ``h0``/``hn``. Name them with ``state_inputs=["h0"], state_outputs=["hn"]``; when
 the names are not given and every extra input has a matching extra output of the same shape,
 they are paired automatically. The initial state is zeros (torch's default for GRU/LSTM).
+
+Names of the outputs (and of the input features, for the CLI) are read from the graph's
+metadata when present: ``metadata_props`` keys ``seqshap.output_names`` and
+``seqshap.feature_names`` holding JSON lists (see ``scripts/train_demo_model.py``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +57,18 @@ def load_session(
         raise ValueError(
             f"model file {str(path)!r} could not be loaded as ONNX: {str(exc).splitlines()[0]}"
         ) from None
+
+
+def graph_names(session: Any, key: str) -> list[str] | None:
+    """A JSON list stored under ``seqshap.<key>`` in the graph's metadata, if any."""
+    try:
+        raw = session.get_modelmeta().custom_metadata_map.get(f"seqshap.{key}")
+        names = json.loads(raw) if raw else None
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(names, list) and all(isinstance(v, str) for v in names):
+        return names
+    return None
 
 
 def _dtype(arg: Any) -> Any:
@@ -119,6 +136,8 @@ class OnnxModel(Model):
         self._fixed_batch, self.memory_budget = check_batching(batch_size, memory_budget)
         self.batch_size = self._fixed_batch
         self._extra_inputs = [n for n in inputs if n != self.input_name]
+        self.output_names = graph_names(session, "output_names")
+        self.feature_names = graph_names(session, "feature_names")
 
     def _rows(self, x: np.ndarray) -> int:
         if self._fixed_batch is not None:
