@@ -156,8 +156,9 @@ class SequenceExplainer:
             self.n_features = d
         if d != self.n_features:
             raise ValueError(
-                f"x has {d} features per event but the baseline has {self.n_features}; give a "
-                f"baseline of width {d} or select the model's {self.n_features} feature columns."
+                f"x has {d} features per event but the baseline (or feature_names) has "
+                f"{self.n_features}; give a baseline of width {d}, the same columns as x, in "
+                "the order the model expects."
             )
         self.feature_names = check_names(
             self.feature_names, n=d, name="feature_names", default_prefix="Feature "
