@@ -1,0 +1,88 @@
+"""The one bridge from the TimeSHAP façade to seqshap's sequence engine.
+
+Every value the façade reports comes from :class:`seqshap.sequence.SequenceExplainer`'s players,
+games and estimators; this module only chooses the budget from TimeSHAP's ``nsamples`` and
+returns plain arrays. (It reaches the explainer's per-level game because TimeSHAP lets the
+caller fix the pruning index and the cell-level events/features, which ``explain()`` derives
+itself.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import _describe, check_array, check_int
+from ..estimators import estimate
+from ..estimators.exact import MAX_EXACT_PLAYERS
+from ..sequence import Players, PruningResult, SequenceExplainer
+
+#: rows per model call (TimeSHAP's torch wrapper splits further by its own batch budget)
+BATCH_SIZE = 4096
+
+
+def coalitions_budget(n_players: int, nsamples: int) -> int:
+    """Evaluations for a level of ``n_players`` given TimeSHAP's ``nsamples``.
+
+    TimeSHAP's ``nsamples`` counts coalitions other than the empty and full ones. All ``2^M``
+    coalitions are enumerated (exact values) when ``nsamples`` reaches half of them, so exact
+    values never cost more than twice what was asked; otherwise paired KernelSHAP gets
+    ``nsamples + 2`` evaluations (no l1 regularisation).
+    """
+    total = 2**n_players
+    if n_players <= MAX_EXACT_PLAYERS and total <= 2 * (nsamples + 2):
+        return total
+    return nsamples + 2
+
+
+def as_baseline(baseline: Any) -> np.ndarray:
+    """TimeSHAP's baseline forms as seqshap's: an event ``(d,)``, a sequence ``(T, d)`` or
+    background rows ``(m, T, d)``. A DataFrame or ``(1, d)`` array is one average event."""
+    if baseline is None:
+        raise ValueError(
+            "baseline is not defined; pass the average event (calc_avg_event) or the average "
+            "sequence (calc_avg_sequence)."
+        )
+    arr = check_array(baseline, name="baseline", ndim=(1, 2, 3))
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        return arr[0]
+    return arr
+
+
+class Engine:
+    """A :class:`SequenceExplainer` for TimeSHAP's ``f`` and baseline, one output."""
+
+    def __init__(self, f: Any, baseline: Any) -> None:
+        if not callable(f):
+            raise TypeError(f"f must be callable; received {_describe(f)}.")
+        self.explainer = SequenceExplainer(
+            f, as_baseline(baseline), method="auto", batch_size=BATCH_SIZE, recurrent=None
+        )
+
+    def _prepare(self, seq: np.ndarray) -> None:
+        ex = self.explainer
+        ex._prepare(seq)
+        n_out = len(ex._prepared[1])
+        if n_out != 1:
+            raise ValueError(
+                f"f returns {n_out} scores per sequence; TimeSHAP's tables hold one. Wrap f to "
+                "return the score to explain, or use seqshap.sequence.SequenceExplainer, which "
+                "explains all outputs at once."
+            )
+
+    def prune(self, seq: np.ndarray) -> PruningResult:
+        """Pruning curve of one ``(T, d)`` sequence (index per tolerance via ``index_for``)."""
+        self._prepare(seq)
+        return self.explainer.prune(seq, tol=None)
+
+    def values(self, seq: np.ndarray, players: Players, nsamples: Any, seed: Any) -> np.ndarray:
+        """Shapley values ``(M,)`` of ``players`` for ``seq``."""
+        nsamples = check_int(nsamples, name="nsamples", minimum=1)
+        self._prepare(seq)
+        ex = self.explainer
+        game = ex._game(seq, ex._background_for(seq), players)
+        budget = coalitions_budget(players.n_players, nsamples)
+        rng = np.random.default_rng(check_int(seed, name="rs", minimum=0))
+        est = estimate(game, "auto", budget, seed=rng)
+        return est.values[:, 0]
