@@ -43,7 +43,8 @@ def permutation_shapley(
         )
     samples = np.zeros((0, m, game.n_outputs))
     converged = False
-    target = max_pairs if tol is None else min(max_pairs, max(2, 8))
+    # stopping needs a trustworthy SE: start from 12 pairs (coverage measured 0.92 at 8)
+    target = max_pairs if tol is None else min(max_pairs, 12)
     while True:
         new = target - len(samples)
         if new > 0:
