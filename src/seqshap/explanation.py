@@ -179,6 +179,14 @@ class Explanation:
             f"max efficiency gap {self.efficiency_gap.max():.2g}>"
         )
 
+    @property
+    def plot(self) -> Any:
+        """Plots of this explanation: ``exp.plot.bar()``, ``exp.plot.waterfall(instance=0)``,
+        ``exp.plot.beeswarm()``, ... (see :mod:`seqshap.plots`); imports matplotlib on use."""
+        from .plots import PlotAccessor
+
+        return PlotAccessor(self)
+
     # ------------------------------------------------------------------ tables
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (instance, player, output)."""

@@ -1,0 +1,129 @@
+"""Tokens highlighted by their attribution: a matplotlib figure and an HTML fragment."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from . import _palette as pal
+from ._common import (
+    as_explanation,
+    figure_and_axes,
+    finish,
+    fmt,
+    instance_index,
+    output_index,
+    tooltip,
+    truncate,
+    wrap,
+)
+
+_CHAR_W = 0.6  # monospace advance in em
+
+
+def _token_values(explanation: Any, instance: int, output: int | str, call: str):
+    exp = as_explanation(explanation, call=call)
+    if exp.level != "token":
+        raise ValueError(
+            f"{call} needs a token-level explanation (level='token', player_names = tokens); "
+            f"received level={exp.level!r}. For other levels use bar(explanation)."
+        )
+    i = instance_index(exp, instance, call=call)
+    o = output_index(exp, output)
+    return exp, i, o
+
+
+def text_plot(
+    explanation: Any,
+    *,
+    instance: int = 0,
+    output: int | str = 0,
+    line_chars: int = 70,
+    max_token_chars: int = 24,
+    fontsize: float = 11,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Tokens in reading order on backgrounds coloured by value (wrapped at ``line_chars``)."""
+    exp, i, o = _token_values(explanation, instance, output, "text_plot")
+    vals, errs = exp.values[i, :, o], exp.std_errors[i, :, o]
+    tokens = [truncate(t, max_token_chars) if t.strip() else "␣" for t in exp.player_names]
+    lines: list[list[int]] = [[]]
+    used = 0
+    for j, tok in enumerate(tokens):
+        need = len(tok) + 1
+        if used and used + need > line_chars:
+            lines.append([])
+            used = 0
+        lines[-1].append(j)
+        used += need
+    height = 0.9 + 0.32 * len(lines) * fontsize / 11
+    fig, ax = figure_and_axes(ax, (min(0.6 + line_chars * _CHAR_W * fontsize / 72, 14.0), height))
+    norm = pal.symmetric_norm(vals)
+    char_w = 1.0
+    for row, line in enumerate(lines):
+        x = 0.0
+        for j in line:
+            face = pal.value_color(vals[j], norm)
+            t = ax.text(
+                x,
+                row,
+                tokens[j],
+                family="monospace",
+                fontsize=fontsize,
+                ha="left",
+                va="center",
+                color=pal.text_color_on(face),
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": face, "edgecolor": "none"},
+            )
+            tooltip(t, f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}")
+            x += (len(tokens[j]) + 1) * char_w
+    ax.set_xlim(-0.5, line_chars + 0.5)
+    ax.set_ylim(len(lines) - 0.4, -0.6)
+    ax.axis("off")
+    fx, base = exp.outputs[i, o], exp.base_values[i, o]
+    ax.set_title(
+        wrap(
+            f"{truncate(exp.output_names[o], 30)}: f(x) = {fx:.4g}, base value = {base:.4g} "
+            f"(vermillion raises, blue lowers)",
+            int(line_chars * 1.1),
+        ),
+        fontsize=9,
+        loc="left",
+    )
+    return finish(ax, show)
+
+
+def text_html(
+    explanation: Any,
+    *,
+    instance: int = 0,
+    output: int | str = 0,
+) -> str:
+    """An HTML fragment: one ``<span>`` per token, coloured by value, value on hover.
+
+    Every token is escaped, so markup in the text shows as text.
+    """
+    exp, i, o = _token_values(explanation, instance, output, "text_html")
+    vals, errs = exp.values[i, :, o], exp.std_errors[i, :, o]
+    norm = pal.symmetric_norm(vals)
+    spans = []
+    for tok, v, e in zip(exp.player_names, vals, errs):
+        face = pal.value_color(v, norm)
+        title = html.escape(f"{tok}: {fmt(v, e)}", quote=True)
+        spans.append(
+            f'<span class="seqshap-token" title="{title}" data-value="{v:.6g}" '
+            f'style="background:{pal.hex_color(face)};color:{pal.text_color_on(face)};'
+            f"padding:1px 3px;margin:1px;border-radius:3px;display:inline-block;"
+            f'white-space:pre-wrap">{html.escape(tok, quote=True)}</span>'
+        )
+    fx, base = exp.outputs[i, o], exp.base_values[i, o]
+    head = html.escape(
+        f"{exp.output_names[o]}: f(x) = {fx:.4g}, base value = {base:.4g}", quote=True
+    )
+    return (
+        f'<div class="seqshap-text" style="line-height:1.9;font-family:ui-monospace,monospace">'
+        f'<div class="seqshap-text-head" style="font-size:0.85em;color:#555">{head}</div>'
+        + " ".join(spans)
+        + "</div>"
+    )

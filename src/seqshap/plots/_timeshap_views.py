@@ -1,0 +1,457 @@
+"""TimeSHAP's views: pruning curve, event and cell heatmaps, global event/feature plots and
+pruning statistics — as matplotlib figures whose axes follow the data (no hard-coded ranges).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..explanation import Explanation
+from . import _palette as pal
+from ._common import (
+    as_explanation,
+    figure_and_axes,
+    finish,
+    fmt,
+    instance_index,
+    output_index,
+    tooltip,
+    truncate,
+    wrap,
+)
+from ._grid import draw_grid
+
+_EVENT_RE = re.compile(r"^Event\s+(-?\d+)$")
+_CELL_SEPARATORS = (" | ", ", ", " × ", " x ", ": ", " / ")
+ALL_FEATURES = "(all features)"
+OTHER_FEATURES = "Other features"
+OTHER_EVENTS = "Other events"
+
+
+# ---------------------------------------------------------------------------- pruning
+def _pruning_frame(pruning: Any) -> tuple[pd.DataFrame, float | None, int | None]:
+    if isinstance(pruning, pd.DataFrame):
+        return pruning, None, None
+    curve = getattr(pruning, "curve", None)
+    if isinstance(curve, pd.DataFrame):
+        return curve, getattr(pruning, "tol", None), getattr(pruning, "pruned_index", None)
+    inner = getattr(pruning, "pruning", None)
+    if inner is not None and isinstance(getattr(inner, "curve", None), pd.DataFrame):
+        raise TypeError(
+            f"pruning must be a PruningResult or its curve DataFrame; received a "
+            f"{type(pruning).__name__}. Use pruning_plot(result.pruning)."
+        )
+    raise TypeError(
+        "pruning must be a PruningResult (with .curve) or a DataFrame with columns t, player, "
+        f"output, value; received {type(pruning).__name__}."
+    )
+
+
+def pruning_plot(
+    pruning: Any,
+    *,
+    output: int | str = 0,
+    tol: float | None = None,
+    pruned_index: int | None = None,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Value of the older events (before t) and of the recent ones, for every split t.
+
+    The shaded band is ±``tol``; the dotted line marks the pruning index (the earliest split
+    whose older coalition stays within the tolerance).
+    """
+    curve, tol0, idx0 = _pruning_frame(pruning)
+    tol = tol0 if tol is None else tol
+    pruned_index = idx0 if pruned_index is None else pruned_index
+    missing = [c for c in ("t", "player", "value") if c not in curve.columns]
+    if missing:
+        raise ValueError(
+            f"the pruning curve lacks column(s) {missing}; received columns {list(curve.columns)}."
+        )
+    if "output" in curve.columns:
+        outs = [str(o) for o in pd.unique(curve["output"])]
+        if isinstance(output, str):
+            if output not in outs:
+                raise ValueError(f"output {output!r} not found; outputs are {outs}.")
+            name = output
+        else:
+            if not -len(outs) <= int(output) < len(outs):
+                raise ValueError(f"output index {output} out of range for {len(outs)} output(s).")
+            name = outs[int(output)]
+        curve = curve[curve["output"].astype(str) == name]
+    else:
+        name = "output"
+    fig, ax = figure_and_axes(ax, (7.0, 3.6))
+    styles = {
+        "older": (pal.NEGATIVE, "-", "events before t (older)"),
+        "recent": (pal.POSITIVE, "--", "events from t on (recent)"),
+    }
+    for player, part in curve.groupby("player", sort=False):
+        part = part.sort_values("t")
+        color, ls, label = styles.get(str(player), (pal.MUTED, ":", str(player)))
+        (line,) = ax.plot(
+            part["t"],
+            part["value"],
+            color=color,
+            ls=ls,
+            marker="o",
+            ms=3,
+            lw=1.5,
+            label=truncate(label, 40),
+        )
+        tooltip(
+            line,
+            f"{player}: "
+            + ", ".join(f"t={t}: {v:.4g}" for t, v in zip(part["t"], part["value"]))[:400],
+        )
+    if tol is not None:
+        ax.axhspan(-tol, tol, color="#bbbbbb", alpha=0.35, lw=0, label=f"tolerance ±{tol:g}")
+    if pruned_index is not None:
+        ax.axvline(
+            pruned_index, color="black", ls=":", lw=1.2, label=f"pruning index t = {pruned_index}"
+        )
+    ax.axhline(0, color="#999999", lw=0.6)
+    ax.set_xlabel("t (split: events before t vs. from t on; −1 = last event)")
+    ax.set_ylabel(f"Shapley value ({truncate(name, 24)})")
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    ax.spines[["top", "right"]].set_visible(False)
+    return finish(ax, show)
+
+
+# ---------------------------------------------------------------------------- local heatmaps
+def _outputs_for(exp: Explanation, output: int | str | None) -> list[int]:
+    return list(range(exp.n_outputs)) if output is None else [output_index(exp, output)]
+
+
+def event_heatmap(
+    explanation: Any,
+    *,
+    instance: int = 0,
+    output: int | str | None = None,
+    max_label: int = 28,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Events (rows, most recent first) × outputs, coloured and annotated with their values."""
+    exp = as_explanation(explanation, call="event_heatmap")
+    i = instance_index(exp, instance, call="event_heatmap")
+    outs = _outputs_for(exp, output)
+    grid = exp.values[i][:, outs]
+    std = exp.std_errors[i][:, outs]
+    width = min(3.0 + 1.3 * len(outs), 12.0)
+    fig, ax = figure_and_axes(ax, (width, min(max(2.4, 0.34 * exp.n_players + 1.3), 14.0)))
+    names = [exp.output_names[o] for o in outs]
+    draw_grid(
+        ax,
+        grid,
+        row_names=exp.player_names,
+        col_names=names,
+        std=std,
+        annotate=exp.n_players * len(outs) <= 400,
+    )
+    ax.set_yticks(np.arange(exp.n_players), [truncate(p, max_label) for p in exp.player_names])
+    ax.set_xticks(np.arange(len(outs)), [wrap(truncate(n, 36), 14) for n in names])
+    ax.xaxis.tick_top()
+    ax.set_xlabel(
+        wrap(f"event attributions; f(x) − E[f] = {_delta_text(exp, i, outs)}", 40), fontsize=9
+    )
+    return finish(ax, show)
+
+
+def _delta_text(exp: Explanation, i: int, outs: list[int]) -> str:
+    return ", ".join(f"{exp.outputs[i, o] - exp.base_values[i, o]:.3g}" for o in outs)
+
+
+_CELL_PATTERNS = (
+    (re.compile(r"^(Event -\d+), (.+)$"), lambda m: (m.group(1), m.group(2))),
+    (re.compile(r"^Other features of (Event -\d+)$"), lambda m: (m.group(1), OTHER_FEATURES)),
+    (re.compile(r"^(.+) over other events$"), lambda m: (OTHER_EVENTS, m.group(1))),
+    (re.compile(r"^Other cells$"), lambda m: (OTHER_EVENTS, OTHER_FEATURES)),
+    (re.compile(r"^Pruned Events$"), lambda m: ("Pruned Events", ALL_FEATURES)),
+)
+
+
+def cell_coordinates(exp: Explanation) -> list[tuple[str, str]]:
+    """(event, feature) of every cell player.
+
+    From ``meta["cells"]`` (a list of ``[event, feature]``) when present; else from the names
+    the sequence explainer gives (``"Event -1, amount"``, ``"Other features of Event -1"``,
+    ``"amount over other events"``, ``"Other cells"``, ``"Pruned Events"``), else by splitting
+    on ``" | "`` and similar separators.
+    """
+    cells = exp.meta.get("cells") if isinstance(exp.meta, dict) else None
+    if isinstance(cells, list | tuple) and len(cells) == exp.n_players:
+        return [(str(a), str(b)) for a, b in cells]
+    coords = []
+    for name in exp.player_names:
+        for pattern, parts in _CELL_PATTERNS:
+            if m := pattern.match(name):
+                coords.append(parts(m))
+                break
+        else:
+            for sep in _CELL_SEPARATORS:
+                if sep in name:
+                    event, feature = name.split(sep, 1)
+                    coords.append((event.strip(), feature.strip()))
+                    break
+            else:
+                coords.append((name, ALL_FEATURES))
+    for k, (event, feature) in enumerate(coords):
+        if event == feature:  # TimeSHAP's ("Pruned Events", "Pruned Events")
+            coords[k] = (event, ALL_FEATURES)
+    return coords
+
+
+def _order_last(items: list[str], last: tuple[str, ...]) -> list[str]:
+    return [x for x in items if x not in last] + [x for x in last if x in items]
+
+
+def cell_heatmap(
+    explanation: Any,
+    *,
+    instance: int = 0,
+    output: int | str = 0,
+    max_label: int = 24,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Events (rows) × features (columns) of a cell-level explanation; grey cells: not a player.
+
+    Cells are placed by ``explanation.meta["cells"]`` (a list of ``[event, feature]``) when
+    present, else by splitting player names such as ``"Event -1 | amount"``.
+    """
+    exp = as_explanation(explanation, call="cell_heatmap")
+    i = instance_index(exp, instance, call="cell_heatmap")
+    o = output_index(exp, output)
+    coords = cell_coordinates(exp)
+    events = _order_last(list(dict.fromkeys(e for e, _ in coords)), (OTHER_EVENTS, "Pruned Events"))
+    features = _order_last(
+        list(dict.fromkeys(f for _, f in coords)), (OTHER_FEATURES, ALL_FEATURES)
+    )
+    grid = np.full((len(events), len(features)), np.nan)
+    std = np.zeros_like(grid)
+    for j, (e, f) in enumerate(coords):
+        grid[events.index(e), features.index(f)] = exp.values[i, j, o]
+        std[events.index(e), features.index(f)] = exp.std_errors[i, j, o]
+    fig, ax = figure_and_axes(
+        ax, (min(3.5 + 1.1 * len(features), 14.0), min(max(2.4, 0.42 * len(events) + 1.4), 14.0))
+    )
+    draw_grid(ax, grid, row_names=events, col_names=features, std=std, annotate=grid.size <= 300)
+    ax.set_yticks(np.arange(len(events)), [truncate(e, max_label) for e in events])
+    ax.set_xticks(
+        np.arange(len(features)),
+        [wrap(truncate(f, max_label), 12) for f in features],
+        rotation=30 if len(features) > 6 else 0,
+        ha="left" if len(features) > 6 else "center",
+    )
+    ax.xaxis.tick_top()
+    ax.set_xlabel(wrap(f"cell attributions to {truncate(exp.output_names[o], 32)}", 40), fontsize=9)
+    return finish(ax, show)
+
+
+# ---------------------------------------------------------------------------- global views
+def _global_frame(data: Any, kind: str) -> tuple[pd.DataFrame, str]:
+    """Tidy frame with the key column (``t`` or ``feature``) and ``value``, ``output``."""
+    key = "t" if kind == "event" else "feature"
+    attr = f"{kind}_frame"
+    if not isinstance(data, pd.DataFrame | Explanation) and isinstance(
+        getattr(data, attr, None), pd.DataFrame
+    ):
+        data = getattr(data, attr)
+    if isinstance(data, Explanation):
+        frame = data.to_frame()
+        if kind == "event":
+            t = frame["player"].map(
+                lambda p: int(m.group(1)) if (m := _EVENT_RE.match(str(p))) else np.nan
+            )
+            frame = frame.assign(t=t).dropna(subset=["t"])
+            frame["t"] = frame["t"].astype(int)
+        else:
+            frame = frame.assign(feature=frame["player"])
+        return frame, key
+    if isinstance(data, pd.DataFrame):
+        if key not in data.columns and "player" in data.columns:
+            return _global_frame(as_explanation(data), kind)
+        missing = [c for c in (key, "value") if c not in data.columns]
+        if missing:
+            raise ValueError(
+                f"data lacks column(s) {missing}; received columns {list(data.columns)}. Pass "
+                f"the global result's {attr} or an {kind}-level Explanation."
+            )
+        return data, key
+    raise TypeError(
+        f"data must be a global result (with .{attr}), its {attr} DataFrame or an {kind}-level "
+        f"Explanation; received {type(data).__name__}."
+    )
+
+
+def _select_output(frame: pd.DataFrame, output: int | str) -> tuple[pd.DataFrame, str]:
+    if "output" not in frame.columns:
+        return frame, "output"
+    outs = [str(o) for o in pd.unique(frame["output"])]
+    if isinstance(output, str):
+        if output not in outs:
+            raise ValueError(f"output {output!r} not found; outputs are {outs}.")
+        name = output
+    else:
+        if not -len(outs) <= int(output) < len(outs):
+            raise ValueError(f"output index {output} out of range for {len(outs)} output(s).")
+        name = outs[int(output)]
+    return frame[frame["output"].astype(str) == name], name
+
+
+def global_event_plot(
+    data: Any,
+    *,
+    output: int | str = 0,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Attribution of every event of every sequence against its index t, with the mean per t."""
+    frame, key = _global_frame(data, "event")
+    frame, name = _select_output(frame, output)
+    numeric_t = pd.to_numeric(frame[key], errors="coerce").astype(float)  # NA (pruned) -> NaN
+    frame = frame.assign(**{key: numeric_t})[np.isfinite(numeric_t.to_numpy())]
+    if frame.empty:
+        raise ValueError("no event rows with a numeric t to plot (pruned events are not placed).")
+    t = frame[key].to_numpy(dtype=float)
+    v = frame["value"].to_numpy(dtype=float)
+    rng = np.random.default_rng(0)  # local generator: deterministic jitter, global state untouched
+    jitter = rng.uniform(-0.18, 0.18, size=len(t))
+    fig, ax = figure_and_axes(ax, (7.2, 3.8))
+    ax.scatter(
+        t + jitter,
+        v,
+        s=10,
+        c=pal.sign_colors(v),
+        linewidths=0,
+        alpha=0.55,
+        rasterized=len(v) > 2000,
+        label="one event of one sequence",
+    )
+    mean = frame.groupby(key)["value"].agg(["mean", "count"]).sort_index()
+    (line,) = ax.plot(
+        mean.index.to_numpy(dtype=float),
+        mean["mean"],
+        color="black",
+        lw=1.6,
+        marker="o",
+        ms=3,
+        label="mean per t",
+    )
+    tooltip(
+        line,
+        "mean per t: "
+        + ", ".join(
+            f"t={int(k)}: {m:.4g} (n={c})"
+            for k, m, c in zip(mean.index, mean["mean"], mean["count"])
+        )[:600],
+    )
+    ax.axhline(0, color="#999999", lw=0.6)
+    ax.set_xlabel("event index t (−1 = most recent)")
+    ax.set_ylabel(f"attribution to {truncate(name, 24)}")
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    ax.spines[["top", "right"]].set_visible(False)
+    return finish(ax, show)
+
+
+def global_feature_plot(
+    data: Any,
+    *,
+    output: int | str = 0,
+    max_display: int | None = 15,
+    max_label: int = 32,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Distribution of each feature's attribution over sequences (dots) and its mean (diamond);
+    features sorted by mean |attribution|."""
+    frame, key = _global_frame(data, "feature")
+    frame, name = _select_output(frame, output)
+    stats = frame.groupby(key, sort=False)["value"].agg(
+        mean="mean", mean_abs=lambda s: s.abs().mean(), count="count"
+    )
+    stats = stats.sort_values("mean_abs", ascending=False, kind="stable")
+    if max_display is not None:
+        stats = stats.iloc[:max_display]
+    feats = list(stats.index)
+    fig, ax = figure_and_axes(ax, (7.0, min(max(2.4, 0.36 * len(feats) + 1.3), 14.0)))
+    rng = np.random.default_rng(0)
+    for row, feat in enumerate(feats):
+        vals = frame.loc[frame[key] == feat, "value"].to_numpy(dtype=float)
+        y = len(feats) - 1 - row
+        ax.scatter(
+            vals,
+            y + rng.uniform(-0.22, 0.22, len(vals)),
+            s=9,
+            c=pal.sign_colors(vals),
+            linewidths=0,
+            alpha=0.55,
+            rasterized=len(vals) > 2000,
+        )
+        (mk,) = ax.plot([stats.loc[feat, "mean"]], [y], marker="D", color="black", ms=5, ls="none")
+        tooltip(
+            mk,
+            f"{feat}: mean {stats.loc[feat, 'mean']:.4g}, mean |value| "
+            f"{stats.loc[feat, 'mean_abs']:.4g}, n = {int(stats.loc[feat, 'count'])}",
+        )
+    ax.set_yticks(np.arange(len(feats))[::-1], [truncate(f, max_label) for f in feats])
+    ax.axvline(0, color="#999999", lw=0.6)
+    ax.set_xlabel(wrap(f"attribution to {truncate(name, 40)} (◆ mean)", 56))
+    ax.spines[["top", "right"]].set_visible(False)
+    return finish(ax, show)
+
+
+def pruning_stats_plot(
+    stats: Any,
+    *,
+    ax: Any = None,
+    show: bool = False,
+) -> Any:
+    """Mean sequence length kept (± std) per pruning tolerance, from ``pruning_stats(tols)``."""
+    if not isinstance(stats, pd.DataFrame):
+        method = getattr(stats, "pruning_stats", None)
+        hint = " Call pruning_stats_plot(result.pruning_stats([0.01, 0.05]))." if method else ""
+        raise TypeError(f"stats must be a DataFrame; received {type(stats).__name__}.{hint}")
+    cols = {c.lower(): c for c in stats.columns}
+    tol_col = next((cols[c] for c in cols if "tol" in c), None)
+    mean_col = next((cols[c] for c in cols if c == "mean" or c.startswith("mean")), None)
+    if tol_col is None or mean_col is None:
+        raise ValueError(
+            "stats needs a tolerance column and a mean column (like TimeSHAP's Tolerance, Mean, "
+            f"Std); received columns {list(stats.columns)}."
+        )
+    std_col = next((cols[c] for c in cols if c == "std" or c.startswith("std")), None)
+    labels = [str(t) if not isinstance(t, float) else f"{t:g}" for t in stats[tol_col]]
+    mean = stats[mean_col].to_numpy(dtype=float)
+    std = None if std_col is None else np.nan_to_num(stats[std_col].to_numpy(dtype=float))
+    fig, ax = figure_and_axes(ax, (max(4.5, 1.0 + 0.9 * len(labels)), 3.4))
+    x = np.arange(len(labels))
+    bars = ax.bar(x, mean, color=pal.NEGATIVE, width=0.6)
+    if std is not None:
+        ax.errorbar(x, mean, yerr=std, fmt="none", ecolor="#333333", capsize=3, lw=1)
+    for patch, lbl, m, s in zip(
+        bars.patches, labels, mean, std if std is not None else [0] * len(x)
+    ):
+        tooltip(patch, f"tolerance {lbl}: mean length {fmt(m)} (std {s:.3g})")
+        ax.annotate(
+            f"{m:.3g}",
+            (patch.get_x() + patch.get_width() / 2, m),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xticks(x, [truncate(lbl, 14) for lbl in labels])
+    top = float(np.nanmax(mean + (std if std is not None else 0))) if len(mean) else 1.0
+    ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
+    ax.set_xlabel("pruning tolerance")
+    ax.set_ylabel("events kept (mean ± std)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return finish(ax, show)
