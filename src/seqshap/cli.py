@@ -1,0 +1,668 @@
+"""Command line: ``seqshap demo`` and ``seqshap explain``.
+
+Exit codes: 0 success, 2 usage error (bad arguments, missing or unreadable files, unknown
+formats, missing columns, a pickle offered as a model), 1 failure while explaining (the model
+fails or returns scores of the wrong shape, a dependency is missing). Errors are one line on
+stderr; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".npy", ".npz")
+BASELINES = ("mean_event", "median_event", "mode_event", "average_sequence", "zeros")
+LEVELS = ("event", "feature", "cell", "window")
+#: sequences per work unit; fixed so that results do not depend on --jobs
+CHUNK = 8
+
+
+class UsageError(Exception):
+    """Bad arguments or input files: exit code 2."""
+
+
+# ------------------------------------------------------------------------------ data loading
+def _suggest(name: str, choices: Sequence[str]) -> str:
+    lower = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=0.6)
+    return f" Did you mean {lower[close[0]]!r}?" if close else ""
+
+
+def _check_file(path: str | os.PathLike, what: str, suffixes: Sequence[str]) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"{what} file {str(p)!r} has an unknown extension {p.suffix or '(none)'!r}; "
+            f"expected one of {', '.join(suffixes)}."
+        )
+    if not p.is_file():
+        raise UsageError(f"{what} file {str(p)!r} does not exist.")
+    return p
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".csv":
+            return pd.read_csv(path)
+        return pd.read_parquet(path)
+    except ImportError:
+        raise
+    except Exception as exc:  # pandas/pyarrow raise many parser error types
+        raise UsageError(f"could not read {str(path)!r}: {str(exc).splitlines()[0]}") from None
+
+
+def _read_array(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        if path.suffix.lower() == ".npy":
+            return np.load(path, allow_pickle=False), None
+        with np.load(path, allow_pickle=False) as npz:
+            keys = list(npz.files)
+            key = next((k for k in ("X", "x", "data", "sequences") if k in keys), None)
+            if key is None:
+                arrays = [k for k in keys if k != "lengths"]
+                if len(arrays) != 1:
+                    raise UsageError(
+                        f"{str(path)!r} holds arrays {keys}; name the sequences 'X' (and "
+                        "optionally their lengths 'lengths')."
+                    )
+                key = arrays[0]
+            lengths = npz["lengths"] if "lengths" in keys else None
+            return npz[key], lengths
+    except UsageError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise UsageError(
+                f"{str(path)!r} holds Python objects (pickled); seqshap loads numeric arrays only."
+            ) from None
+        raise UsageError(f"could not read {str(path)!r}: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"could not read {str(path)!r}: {exc}") from None
+
+
+def load_sequences(
+    path: str | os.PathLike,
+    *,
+    entity_col: str | None = None,
+    time_col: str | None = None,
+    features: Sequence[str] | None = None,
+) -> tuple[list[np.ndarray], list[Any], list[str] | None]:
+    """``(sequences, entity_ids, feature_names)`` from a data file.
+
+    ``.npy``: ``(n, T, d)`` or one ``(T, d)`` sequence. ``.npz``: array ``X`` (``(n, T, d)``)
+    and optional ``lengths`` (valid rows first). CSV/parquet: long format, one row per event;
+    ``entity_col`` groups rows into sequences (none: the file is one sequence), ``time_col``
+    orders them (none: file order), ``features`` selects the columns (default: every numeric
+    column other than those two).
+    """
+    p = _check_file(path, "data", DATA_SUFFIXES)
+    if p.suffix.lower() in (".npy", ".npz"):
+        if entity_col or time_col:
+            raise UsageError("--entity-col/--time-col apply to CSV and parquet data only.")
+        arr, lengths = _read_array(p)
+        if not np.issubdtype(arr.dtype, np.number):
+            raise UsageError(f"{str(p)!r} holds {arr.dtype} values; numeric arrays are needed.")
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3:
+            raise UsageError(
+                f"{str(p)!r} holds an array of shape {arr.shape}; expected (n, T, d) sequences "
+                "or one (T, d) sequence."
+            )
+        names = list(features) if features else None
+        if names is not None and len(names) != arr.shape[2]:
+            raise UsageError(
+                f"--features names {len(names)} columns but the array has {arr.shape[2]} features."
+            )
+        if lengths is not None:
+            lengths = np.asarray(lengths).astype(int).reshape(-1)
+            if len(lengths) != len(arr) or (lengths < 1).any() or (lengths > arr.shape[1]).any():
+                raise UsageError(f"'lengths' in {str(p)!r} must be n integers in [1, T].")
+            seqs = [arr[i, : lengths[i]].astype(float) for i in range(len(arr))]
+        else:
+            seqs = [a.astype(float) for a in arr]
+        return seqs, list(range(len(seqs))), names
+    frame = _read_frame(p)
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    wanted = [c for c in (entity_col, time_col) if c] + list(features or [])
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        hints = "".join(_suggest(c, columns) for c in missing)
+        raise UsageError(
+            f"column(s) {missing} not found in {str(p)!r}; its columns are {columns}.{hints}"
+        )
+    if features:
+        names = list(features)
+        bad = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
+        if bad:
+            raise UsageError(f"feature column(s) {bad} are not numeric; encode them as numbers.")
+    else:
+        skip = {entity_col, time_col}
+        names = [c for c in columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+        if not names:
+            raise UsageError(
+                f"no numeric feature columns in {str(p)!r}; name them with --features."
+            )
+    if time_col:
+        frame = frame.sort_values([c for c in (entity_col, time_col) if c], kind="stable")
+    if entity_col:
+        groups = [(key, g) for key, g in frame.groupby(entity_col, sort=False)]
+    else:
+        groups = [(0, frame)]
+    seqs = [g[names].to_numpy(dtype=float) for _, g in groups]
+    ids = [k.item() if hasattr(k, "item") else k for k, _ in groups]
+    return seqs, ids, names
+
+
+def load_baseline(value: str, features: list[str] | None) -> Any:
+    """A baseline name, or a ``.npy``/``.csv`` file holding an event, a sequence or sequences."""
+    if value in BASELINES:
+        return value
+    p = Path(value)
+    if p.suffix.lower() not in (".npy", ".csv") and not p.exists():
+        raise UsageError(
+            f"--baseline must be one of {', '.join(BASELINES)} or a .npy/.csv file; "
+            f"received {value!r}.{_suggest(value, BASELINES)}"
+        )
+    p = _check_file(p, "baseline", (".npy", ".csv"))
+    if p.suffix.lower() == ".npy":
+        return _read_array(p)[0].astype(float)
+    frame = _read_frame(p)
+    cols = features if features and set(features) <= set(frame.columns) else list(frame.columns)
+    return (
+        frame[cols].to_numpy(dtype=float).squeeze(0)
+        if len(frame) == 1
+        else frame[cols].to_numpy(dtype=float)
+    )
+
+
+def load_cli_model(path: str, *, threads: int | None = None) -> Any:
+    """A model file adapted for seqshap (.onnx, TorchScript .pt/.pth, .keras); never unpickled."""
+    from .models._load import MODEL_SUFFIXES, PICKLE_SUFFIXES, UnsafeModelFileError, load_model
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        raise UsageError(
+            f"model file {str(p)!r} is a pickle; seqshap never unpickles (it can run arbitrary "
+            "code). Export the model to ONNX, TorchScript or .keras."
+        )
+    _check_file(p, "model", MODEL_SUFFIXES)
+    if suffix == ".keras" and not os.environ.get("KERAS_BACKEND"):
+        import importlib.util
+
+        if importlib.util.find_spec("tensorflow") is None and importlib.util.find_spec("torch"):
+            os.environ["KERAS_BACKEND"] = "torch"  # CLI process only
+    options = {"threads": threads} if suffix == ".onnx" else {}
+    try:
+        return load_model(p, **options)
+    except (UnsafeModelFileError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------------ writing
+def write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str], files: list[Path]) -> None:
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+    if "csv" in formats:
+        frame.to_csv(stem.with_suffix(".csv"), index=False)
+        files.append(stem.with_suffix(".csv"))
+    if "parquet" in formats:
+        frame.to_parquet(stem.with_suffix(".parquet"), index=False)
+        files.append(stem.with_suffix(".parquet"))
+
+
+def save_plot(draw: Any, stem: Path, files: list[Path], size=(7.0, 4.5)) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    draw(fig.add_subplot())
+    for suffix in (".png", ".svg"):
+        fig.savefig(stem.with_suffix(suffix), dpi=120)
+        files.append(stem.with_suffix(suffix))
+
+
+# ------------------------------------------------------------------------------ explain
+def _chunk_seed(seed: int, chunk: int) -> int:
+    return int(np.random.SeedSequence([seed, chunk]).generate_state(1)[0])
+
+
+def _explain_chunk(job: dict[str, Any]) -> list[Any]:
+    """One work unit (runs in a worker process with --jobs > 1)."""
+    from .sequence import SequenceExplainer
+
+    model = (
+        job["model"]
+        if job.get("model") is not None
+        else load_cli_model(job["model_path"], threads=1)
+    )
+    explainer = SequenceExplainer(
+        model,
+        job["baseline"],
+        data=job["baseline_data"],
+        feature_names=job["features"],
+        method=job["method"],
+        budget=job["budget"],
+        seed=job["seed"],
+        link=job["link"],
+        output=job["output"],
+    )
+    result = explainer.explain_global(
+        job["sequences"],
+        levels=job["levels"],
+        pruning_tol=job["tol"],
+        entity_ids=job["ids"],
+        window=job["window"],
+    )
+    return [result.locals, result.output_names]
+
+
+def _parse_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _parse_tol(value: str) -> float | None:
+    if value.lower() in ("none", "off", "no"):
+        return None
+    try:
+        tol = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number or 'none'; received {value!r}"
+        ) from None
+    if not np.isfinite(tol) or tol < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0; received {value!r}")
+    return tol
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; received {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; received {value!r}")
+    return n
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .sequence.summary import GlobalExplanation
+
+    start = time.perf_counter()
+    features = _parse_list(args.features)
+    levels = _parse_list(args.levels) or ["event", "feature"]
+    unknown = [lv for lv in levels if lv not in LEVELS]
+    if unknown:
+        raise UsageError(
+            f"--levels {unknown} unknown; choose from {', '.join(LEVELS)}.{_suggest(unknown[0], LEVELS)}"
+        )
+    if "window" in levels and args.window is None:
+        raise UsageError("--levels window needs --window N (events per window).")
+    seqs, ids, names = load_sequences(
+        args.data, entity_col=args.entity_col, time_col=args.time_col, features=features
+    )
+    if args.limit is not None:
+        seqs, ids = seqs[: args.limit], ids[: args.limit]
+    if args.baseline_data:
+        base_seqs, _, _ = load_sequences(
+            args.baseline_data, entity_col=args.entity_col, time_col=args.time_col, features=names
+        )
+    else:
+        base_seqs = seqs
+    baseline = load_baseline(args.baseline, names)
+    model = load_cli_model(args.model, threads=1 if args.jobs > 1 else None)
+    if names is None:
+        names = getattr(model, "feature_names", None)
+        if names is not None and len(names) != seqs[0].shape[1]:
+            names = None
+    output: Any = args.output
+    if output is not None and output.lstrip("-").isdigit():
+        output = int(output)
+    formats = ["csv"]
+    try:
+        import pyarrow  # noqa: F401
+
+        formats.append("parquet")
+    except ImportError:
+        pass
+
+    chunks = [(c, slice(i, i + CHUNK)) for c, i in enumerate(range(0, len(seqs), CHUNK))]
+    common = {
+        "baseline": baseline,
+        "baseline_data": base_seqs,
+        "features": names,
+        "method": args.method,
+        "budget": args.budget,
+        "link": args.link,
+        "output": output,
+        "levels": tuple(levels),
+        "tol": args.tol,
+        "window": args.window,
+    }
+    jobs = [
+        {**common, "sequences": seqs[s], "ids": ids[s], "seed": _chunk_seed(args.seed, c)}
+        for c, s in chunks
+    ]
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(seqs), desc="explaining", unit="seq", disable=args.quiet or None, file=sys.stderr
+    )
+    results: list[Any] = []
+    if args.jobs > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        for job in jobs:
+            job["model_path"] = args.model
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for job, res in zip(jobs, pool.map(_explain_chunk, jobs)):
+                results.append(res)
+                bar.update(len(job["sequences"]))
+    else:
+        for job in jobs:
+            results.append(_explain_chunk({**job, "model": model}))
+            bar.update(len(job["sequences"]))
+    bar.close()
+    locals_ = [loc for res in results for loc in res[0]]
+    result = GlobalExplanation(locals_, ids, args.tol, results[0][1])
+    _write_outputs(args, result, levels, formats, len(seqs), start)
+    return EXIT_OK
+
+
+def _write_outputs(args, result, levels, formats, n, start) -> None:
+    from . import plots
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    write_table(result.to_frame(), out / "explanations", formats, files)
+    if "event" in levels:
+        write_table(result.event_frame, out / "events", formats, files)
+    if "feature" in levels:
+        write_table(result.feature_frame, out / "features", formats, files)
+    if args.tol is not None:
+        tols = sorted({0.0, 0.01, args.tol, 0.05, 0.1})
+        write_table(result.pruning_frame(tols), out / "pruning", formats, files)
+        stats = result.pruning_stats(tols)
+        write_table(stats, out / "pruning_stats", formats, files)
+    if not args.no_plots:
+        o = 0 if args.output is None else (args.output if not args.output.isdigit() else 0)
+        if n == 1:
+            loc = result.locals[0]
+            if loc.pruning is not None:
+                save_plot(
+                    lambda ax: plots.pruning_plot(loc.pruning, output=o, ax=ax),
+                    out / "pruning",
+                    files,
+                )
+            if loc.event is not None:
+                save_plot(
+                    lambda ax: plots.event_heatmap(loc.event, ax=ax),
+                    out / "events",
+                    files,
+                    (5.5, min(24.0, 1.5 + 0.2 * loc.event.n_players)),
+                )
+            if loc.feature is not None:
+                save_plot(
+                    lambda ax: plots.bar(loc.feature, output=o, ax=ax), out / "features", files
+                )
+            if loc.cell is not None:
+                save_plot(
+                    lambda ax: plots.cell_heatmap(loc.cell, output=o, ax=ax), out / "cells", files
+                )
+        else:
+            if "event" in levels:
+                save_plot(
+                    lambda ax: plots.global_event_plot(result, output=o, ax=ax),
+                    out / "events",
+                    files,
+                )
+            if "feature" in levels:
+                save_plot(
+                    lambda ax: plots.global_feature_plot(result, output=o, ax=ax),
+                    out / "features",
+                    files,
+                )
+            if args.tol is not None:
+                save_plot(
+                    lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
+                )
+    seconds = time.perf_counter() - start
+    summary = {
+        "model": str(args.model),
+        "data": str(args.data),
+        "sequences": n,
+        "levels": list(levels),
+        "tol": args.tol,
+        "baseline": args.baseline,
+        "method": args.method,
+        "budget": args.budget,
+        "seed": args.seed,
+        "outputs": result.output_names,
+        "seconds": round(seconds, 2),
+        "seqshap": __version__,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    files.append(out / "summary.json")
+    if not args.quiet:
+        print(
+            f"explained {n} sequence(s) at {', '.join(levels)} level(s) "
+            f"(outputs: {', '.join(result.output_names)}) in {seconds:.1f} s"
+        )
+        print(f"wrote {len(files)} files to {out}/:")
+        for f in files:
+            print(f"  {f.relative_to(out)}")
+
+
+# ------------------------------------------------------------------------------ demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    log = None if args.quiet else (lambda line: print(line, flush=True))
+    result = run_demo(args.out, tol=args.tol, log=log)
+    if not args.quiet:
+        print(f"done in {result.seconds:.1f} s; wrote {len(result.files)} files to {result.out}/:")
+        for f in result.files:
+            print(f"  {f.relative_to(result.out)}")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------ parser
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="seqshap",
+        description="Explain sequence models (RNN/LSTM/GRU/Transformer) with Shapley values.",
+        epilog="Run 'seqshap demo' for a one-minute tour; 'seqshap COMMAND --help' for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"seqshap {__version__}")
+    parser.add_argument(
+        "--debug", dest="debug_all", action="store_true", help="show tracebacks on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = sub.add_parser(
+        "demo",
+        help="explain a shipped GRU on BasicMotions (offline, < 1 min)",
+        description=(
+            "Explain the shipped GRU classifier (ONNX, run by onnxruntime) on sktime's "
+            "BasicMotions: one test sequence locally (pruning, events, features, cells) and the "
+            "40 test sequences globally. Writes CSV and parquet tables, PNG and SVG plots."
+        ),
+    )
+    demo.add_argument(
+        "--out", default="seqshap-demo", metavar="DIR", help="output folder (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--tol", type=_parse_tol, default=0.025, help="pruning tolerance (default: %(default)s)"
+    )
+    demo.add_argument("--quiet", action="store_true", help="print nothing on success")
+    demo.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    demo.set_defaults(handler=cmd_demo)
+
+    ex = sub.add_parser(
+        "explain",
+        help="explain a model file on a data file",
+        description=(
+            "Explain every sequence of --data with the model in --model and write tidy tables "
+            "(explanations, events, features, pruning; CSV and parquet), plots (PNG and SVG) and "
+            "summary.json to --out."
+        ),
+        epilog=(
+            "Models: .onnx (onnxruntime; state inputs/outputs are used automatically), "
+            "TorchScript .pt/.pth (torch.jit.save; torch.save pickles are refused), .keras. "
+            "Data: .npy (n, T, d), .npz (X and optional lengths), or CSV/parquet in long format "
+            "(one row per event). Example: seqshap explain --model gru.onnx --data events.csv "
+            "--entity-col id --time-col t --features a,b,c --levels event,feature,cell"
+        ),
+    )
+    ex.add_argument(
+        "--model",
+        required=True,
+        metavar="FILE",
+        help="model file: .onnx, .pt/.pth (TorchScript), .keras",
+    )
+    ex.add_argument(
+        "--data", required=True, metavar="FILE", help="sequences: .csv, .parquet, .npy, .npz"
+    )
+    ex.add_argument(
+        "--entity-col", metavar="COL", help="long data: column identifying the sequence"
+    )
+    ex.add_argument("--time-col", metavar="COL", help="long data: column ordering the events")
+    ex.add_argument(
+        "--features", metavar="A,B,...", help="feature columns (default: all numeric other columns)"
+    )
+    ex.add_argument(
+        "--baseline",
+        default="mean_event",
+        metavar="NAME|FILE",
+        help=f"{', '.join(BASELINES)}, or a .npy/.csv event, sequence or sequences (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--baseline-data",
+        metavar="FILE",
+        help="data the named baseline is computed from (default: --data)",
+    )
+    ex.add_argument(
+        "--levels",
+        default="event,feature",
+        metavar="L,...",
+        help=f"any of {', '.join(LEVELS)} (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--tol",
+        type=_parse_tol,
+        default=0.025,
+        help="pruning tolerance, or 'none' (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--budget",
+        type=_positive_int,
+        help="coalitions per level and sequence (default: exact up to 16 players, else 2M+2048)",
+    )
+    ex.add_argument(
+        "--method",
+        default="auto",
+        choices=("auto", "exact", "kernel", "permutation", "lime"),
+        help="estimator (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--output", metavar="NAME|INDEX", help="explain only this model output (default: all)"
+    )
+    ex.add_argument(
+        "--link",
+        default="identity",
+        choices=("identity", "logit"),
+        help="explain raw scores or log-odds (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--window", type=_positive_int, metavar="N", help="events per window for --levels window"
+    )
+    ex.add_argument(
+        "--seed", type=int, default=0, help="seed of the sampling estimators (default: %(default)s)"
+    )
+    ex.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="explain only the first N sequences"
+    )
+    ex.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--out", default="seqshap-out", metavar="DIR", help="output folder (default: %(default)s)"
+    )
+    ex.add_argument("--no-plots", action="store_true", help="write tables only")
+    ex.add_argument(
+        "--quiet", action="store_true", help="no progress bar, print nothing on success"
+    )
+    ex.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    ex.set_defaults(handler=cmd_explain)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``seqshap`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and argument errors (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    prog = f"seqshap {args.command}"
+    args.debug = args.debug or args.debug_all
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line unless --debug
+        if args.debug:
+            raise
+        print(f"{prog}: error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

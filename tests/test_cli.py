@@ -1,0 +1,277 @@
+"""The command line end to end (demo, an exported ONNX GRU) and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqshap.cli import load_sequences, main
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("pyarrow")
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+def _export(module, args, path, input_names, output_names, dynamic_axes):
+    torch = _torch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notices
+        torch.onnx.export(
+            module, args, str(path), dynamo=False, opset_version=17,
+            input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
+        )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def gru(tmp_path_factory):
+    """A torch GRU exported to ONNX with its state, and the torch module itself."""
+    torch = _torch()
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.GRU(3, 6, batch_first=True)
+            self.head = torch.nn.Linear(6, 2)
+
+        def forward(self, x, h):
+            out, h = self.rnn(x, h)
+            return torch.softmax(self.head(out[:, -1]), -1), h
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    path = tmp_path_factory.mktemp("model") / "gru.onnx"
+    _export(
+        net, (torch.randn(2, 5, 3), torch.zeros(1, 2, 6)), path, ["x", "h0"], ["probs", "hn"],
+        {"x": {0: "n", 1: "t"}, "h0": {1: "n"}, "probs": {0: "n"}, "hn": {1: "n"}},
+    )  # fmt: skip
+    return path, net
+
+
+@pytest.fixture(scope="module")
+def long_csv(tmp_path_factory):
+    """Long-format events of 5 entities with 6-9 events each, rows shuffled."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for e, length in enumerate([6, 9, 7, 8, 6]):
+        for t in range(length):
+            rows.append(
+                {
+                    "id": f"u{e}",
+                    "t": t,
+                    "a": rng.normal(),
+                    "b": rng.normal(),
+                    "c": rng.normal(),
+                    "note": "x",
+                }
+            )
+    frame = pd.DataFrame(rows).sample(frac=1.0, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "events.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_help_for_every_subcommand(capsys):
+    for argv in (["--help"], ["demo", "--help"], ["explain", "--help"]):
+        assert main(argv) == 0
+    out = capsys.readouterr().out
+    for flag in ("--model", "--data", "--entity-col", "--time-col", "--features", "--baseline",
+                 "--levels", "--tol", "--budget", "--jobs", "--out"):  # fmt: skip
+        assert flag in out
+    proc = subprocess.run(
+        [sys.executable, "-m", "seqshap.cli", "--version"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("seqshap ")
+
+
+def test_explain_long_csv_end_to_end(gru, long_csv, tmp_path, capsys):
+    path, net = gru
+    data, frame = long_csv
+    out = tmp_path / "out"
+    code = main(["explain", "--model", str(path), "--data", str(data), "--entity-col", "id",
+                 "--time-col", "t", "--features", "a,b,c", "--levels", "event,feature",
+                 "--tol", "0.01", "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0 and capsys.readouterr().out == ""
+    events = pd.read_parquet(out / "events.parquet")
+    assert set(events["entity"]) == {f"u{e}" for e in range(5)}
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "features.csv"),
+        pd.read_parquet(out / "features.parquet"),
+        check_dtype=False,
+    )
+    # efficiency against the torch module itself: per entity and output, the feature values
+    # sum to f(x) - f(mean event baseline)
+    torch = _torch()
+    feats = pd.read_csv(out / "features.csv")
+    mean_event = frame[["a", "b", "c"]].to_numpy().mean(0)
+    for ent, g in frame.sort_values(["id", "t"]).groupby("id"):
+        x = g[["a", "b", "c"]].to_numpy()
+        with torch.no_grad():
+            fx = net(torch.tensor(x[None], dtype=torch.float32), None)[0].double().numpy()[0]
+            fb = net(
+                torch.tensor(np.tile(mean_event, (len(x), 1))[None], dtype=torch.float32), None
+            )[0]
+        sums = feats[feats["entity"] == ent].groupby("output", sort=False)["value"].sum().to_numpy()
+        np.testing.assert_allclose(sums, fx - fb.double().numpy()[0], atol=1e-5)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sequences"] == 5 and summary["levels"] == ["event", "feature"]
+    assert (out / "events.png").is_file() and (out / "features.svg").is_file()
+
+
+def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys):
+    path, _ = gru
+    x = np.random.default_rng(2).normal(size=(1, 7, 3))
+    np.save(tmp_path / "one.npy", x)
+    out = tmp_path / "one"
+    code = main(["explain", "--model", str(path), "--data", str(tmp_path / "one.npy"),
+                 "--levels", "event,feature,cell", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "explained 1 sequence(s)" in printed and str(out) in printed
+    for name in ("events.png", "features.svg", "cells.png", "pruning.svg", "explanations.parquet"):
+        assert (out / name).is_file(), name
+    # --jobs 2 gives the same numbers as one process (fixed work units and seeds)
+    many = np.random.default_rng(3).normal(size=(10, 6, 3))
+    np.savez(tmp_path / "many.npz", X=many, lengths=np.array([6, 5, 6, 4, 6, 6, 3, 6, 6, 5]))
+    frames = []
+    for jobs in ("1", "2"):
+        o = tmp_path / f"jobs{jobs}"
+        assert main(["explain", "--model", str(path), "--data", str(tmp_path / "many.npz"),
+                     "--jobs", jobs, "--no-plots", "--quiet", "--out", str(o)]) == 0  # fmt: skip
+        frames.append(pd.read_csv(o / "explanations.csv"))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["explain", "--model", "{model}", "--data", "{tmp}/missing.csv"], 2, "does not exist"),
+        (["explain", "--model", "{tmp}/missing.onnx", "--data", "{data}"], 2, "does not exist"),
+        (["explain", "--model", "{model}", "--data", "{tmp}/data.xlsx"], 2, "unknown extension"),
+        (["explain", "--model", "{tmp}/model.h5", "--data", "{data}"], 2, "unknown extension"),
+        (
+            ["explain", "--model", "{model}", "--data", "{data}", "--entity-col", "ID"],
+            2,
+            "Did you mean 'id'",
+        ),
+        (
+            ["explain", "--model", "{model}", "--data", "{data}", "--features", "a,b,z"],
+            2,
+            "not found",
+        ),
+        (
+            ["explain", "--model", "{model}", "--data", "{data}", "--levels", "evnt"],
+            2,
+            "Did you mean 'event'",
+        ),
+        (["explain", "--model", "{model}", "--data", "{data}", "--tol", "-1"], 2, "must be >= 0"),
+        (["explain", "--model", "{model}"], 2, "required"),
+        (
+            ["explain", "--model", "{model}", "--data", "{data}", "--baseline", "meen_event"],
+            2,
+            "mean_event",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(gru, long_csv, tmp_path, capsys, argv, code, message):
+    fill = {"model": str(gru[0]), "data": str(long_csv[0]), "tmp": str(tmp_path)}
+    (tmp_path / "data.xlsx").write_text("x")
+    (tmp_path / "model.h5").write_text("x")
+    argv = [a.format(**fill) for a in argv]
+    if (
+        "--entity-col" not in argv
+        and "--data" in argv
+        and argv[argv.index("--data") + 1].endswith(".csv")
+    ):
+        argv += ["--features", "a,b,c"] if "--features" not in argv else []
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("seqshap") and message in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+class _Boom:
+    """Unpickling this object would create a marker file: the test proves nothing is unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickles_refused_without_unpickling(long_csv, tmp_path, capsys):
+    marker = tmp_path / "unpickled"
+    for name in ("model.pkl", "model.joblib", "model.pt"):
+        (tmp_path / name).write_bytes(pickle.dumps(_Boom(str(marker))))
+        code = main(["explain", "--model", str(tmp_path / name), "--data", str(long_csv[0]),
+                     "--features", "a,b,c"])  # fmt: skip
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and "never unpickles" in err and len(err.splitlines()) == 1
+    assert not marker.exists()
+
+
+def test_model_with_wrong_output_shape_fails_with_exit_1(tmp_path, capsys):
+    torch = _torch()
+
+    class Bad(torch.nn.Module):
+        def forward(self, x):
+            return x[:, :, :, None] * 2.0  # (n, T, d, 1): not scores
+
+    path = _export(Bad(), (torch.randn(2, 4, 3),), tmp_path / "bad.onnx", ["x"], ["y"],
+                   {"x": {0: "n", 1: "t"}, "y": {0: "n", 1: "t"}})  # fmt: skip
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(2, 4, 3)))
+    code = main(["explain", "--model", str(path), "--data", str(tmp_path / "x.npy"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "ValueError" in err[0]
+    with pytest.raises(ValueError):
+        main(
+            [
+                "explain",
+                "--model",
+                str(path),
+                "--data",
+                str(tmp_path / "x.npy"),
+                "--quiet",
+                "--debug",
+            ]
+        )
+
+
+def test_load_sequences_formats(long_csv, tmp_path):
+    _, frame = long_csv
+    frame.to_parquet(tmp_path / "events.parquet")
+    seqs, ids, names = load_sequences(tmp_path / "events.parquet", entity_col="id", time_col="t")
+    assert names == ["a", "b", "c"]  # numeric columns other than id and t; "note" is text
+    assert [len(s) for s in seqs] == [6, 9, 7, 8, 6] and ids == [f"u{e}" for e in range(5)]
+    u1 = frame[frame["id"] == "u1"].sort_values("t")[["a", "b", "c"]].to_numpy()
+    np.testing.assert_array_equal(seqs[1], u1)
+    np.savez(tmp_path / "bad.npz", A=np.zeros((2, 3, 1)), B=np.zeros(3))
+    with pytest.raises(Exception, match="name the sequences 'X'"):
+        load_sequences(tmp_path / "bad.npz")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(Exception, match="pickled"):
+        load_sequences(tmp_path / "obj.npy")
+
+
+def test_demo_end_to_end(tmp_path, capsys):
+    pytest.importorskip("sktime")
+    code = main(["demo", "--out", str(tmp_path / "demo")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "BasicMotions" in out and "wrote" in out and str(tmp_path / "demo") in out
+    for name in ("tables/global_events.parquet", "tables/local_explanation.csv", "plots/local_cells.svg",
+                 "plots/global_features.png", "plots/pruning_stats.png"):  # fmt: skip
+        assert (tmp_path / "demo" / name).is_file(), name
