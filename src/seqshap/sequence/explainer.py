@@ -310,13 +310,19 @@ class SequenceExplainer:
             "window": window,
         }
 
-    def _explain_one(self, seq, opts, feature_groups, rng, entity) -> LocalExplanation:
+    def _explain_one(
+        self, seq, opts, feature_groups, rng, entity, pruning: PruningResult | None = None
+    ) -> LocalExplanation:
+        """``pruning``: a result already computed for ``seq`` at ``opts["tol"]`` (the runner
+        computes the curve once and reuses it across tolerances); None computes it."""
         t_len, d = seq.shape
         bg = self._background_for(seq)
-        pruning = None
         n_pruned = 0
-        if opts["tol"] is not None:
+        if opts["tol"] is None:
+            pruning = None
+        elif pruning is None:
             pruning = self._prune(seq, opts["tol"])
+        if pruning is not None:
             n_pruned = pruning.n_pruned
         meta = {
             "pruned_index": None if pruning is None else pruning.pruned_index,
