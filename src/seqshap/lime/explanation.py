@@ -197,6 +197,8 @@ class LimeExplanation:
                 f"<h2>Predicted value</h2><p>{self.predicted_value:.4g} (neighbourhood range "
                 f"{self.min_value:.4g} to {self.max_value:.4g})</p>"
             )
+        if self.domain == "text" and self.text is not None:
+            parts.append(f"<h2>Text</h2><p class='text'>{esc(self.text)}</p>")
         for label in labels:
             exp = self.as_list(label=label, **kwargs)
             top = max([abs(w) for _, w in exp] + [1e-12])
@@ -273,6 +275,7 @@ _CSS = (
     "td{padding:2px 8px;vertical-align:middle}"
     ".track{width:180px;background:#eee;height:12px}.fill{height:12px}"
     ".note{font-size:0.7em;color:#666;font-weight:normal}"
+    ".text{white-space:pre-wrap;max-width:60em}"
 )
 
 

@@ -1,0 +1,154 @@
+"""Owen values over a hierarchy: from the definition (block-respecting orderings), not from the code."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from seqshap.estimators.owen import _owen_sampled, check_hierarchy, owen_cost, owen_values
+from seqshap.games import FunctionGame
+from seqshap.testing import brute_force_shapley
+
+
+def _game(m: int, seed: int = 0) -> FunctionGame:
+    """Quadratic game plus a third-order term and a max: interactions at every level."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(m, m))
+    b = rng.normal(size=m)
+
+    def fn(z: np.ndarray) -> np.ndarray:
+        zf = z.astype(float)
+        quad = zf @ b + np.einsum("ci,ij,cj->c", zf, w, zf)
+        third = 1.5 * zf[:, 0] * zf[:, 2] * zf[:, m - 1]
+        top = np.max(zf * np.arange(1, m + 1), axis=1)
+        return np.stack([quad + third, 0.3 * top - quad], axis=1)
+
+    return FunctionGame(fn, m)
+
+
+def _leaves(node):
+    return [node] if isinstance(node, int) else [leaf for child in node for leaf in _leaves(child)]
+
+
+def _owen_by_orderings(game: FunctionGame, tree) -> np.ndarray:
+    """Average marginal contribution over all orderings that keep every block contiguous."""
+    m = game.n_players
+
+    def contiguous(pos, node):
+        if isinstance(node, int):
+            return True
+        ps = sorted(pos[leaf] for leaf in _leaves(node))
+        return ps[-1] - ps[0] == len(ps) - 1 and all(contiguous(pos, c) for c in node)
+
+    phi = np.zeros((m, game.n_outputs))
+    count = 0
+    for perm in itertools.permutations(range(m)):
+        pos = {p: i for i, p in enumerate(perm)}
+        if not contiguous(pos, tree):
+            continue
+        count += 1
+        z = np.zeros(m, dtype=bool)
+        prev = game(z[None])[0]
+        for i in perm:
+            z[i] = True
+            cur = game(z[None])[0]
+            phi[i] += cur - prev
+            prev = cur
+    return phi / count
+
+
+TREES = [
+    [[0, 1], [[2, 3], 4], 5],
+    [[0, 1, 2], [3, 4, 5]],
+    [0, [1, [2, [3, [4, 5]]]]],
+    [[[0, 5], [1, 4]], [2, 3]],
+]
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_exact_owen_equals_definition(tree):
+    game = _game(6)
+    est = owen_values(game, tree, budget=10**6, rng=np.random.default_rng(0))
+    assert est.exact and est.method == "owen"
+    np.testing.assert_allclose(est.values, _owen_by_orderings(game, tree), atol=1e-10)
+    np.testing.assert_allclose(est.values.sum(0), game.full_value - game.empty_value, atol=1e-10)
+
+
+def test_flat_hierarchy_is_shapley():
+    game = _game(7, seed=3)
+    est = owen_values(game, list(range(7)), budget=10**6, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(est.values, brute_force_shapley(game), atol=1e-10)
+
+
+def test_symmetric_blocks_share_equally():
+    # v(S) = 1 if S contains both halves' first players: players 0 and 3 symmetric across blocks
+    game = FunctionGame(lambda z: (z[:, 0] & z[:, 3]).astype(float), 6)
+    est = owen_values(game, [[0, 1, 2], [3, 4, 5]], budget=10**6, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(est.values[:, 0], [0.5, 0, 0, 0.5, 0, 0], atol=1e-12)
+
+
+def test_exact_cost_is_polynomial_for_a_binary_tree():
+    def binary(lo, hi):
+        return lo if hi - lo == 1 else [binary(lo, (lo + hi) // 2), binary((lo + hi) // 2, hi)]
+
+    tree = check_hierarchy(binary(0, 64), 64)
+    assert owen_cost(tree) < 64**2 * 2  # O(M²), against 2^64 for exact Shapley
+
+
+def test_owen_evaluates_each_coalition_once():
+    game = _game(6)
+    owen_values(game, TREES[0], budget=10**6, rng=np.random.default_rng(0))
+    assert game.n_evaluations < owen_cost(check_hierarchy(TREES[0], 6))
+
+
+def test_sampled_owen_is_unbiased_within_its_standard_errors():
+    game = _game(6, seed=5)
+    tree = TREES[0]
+    exact = _owen_by_orderings(game, tree)
+    cost = owen_cost(check_hierarchy(tree, 6))
+    # below the exact cost owen_values samples; the sampler itself is run with a larger budget
+    assert not owen_values(game, tree, budget=cost - 1, rng=np.random.default_rng(2)).exact
+    est = _owen_sampled(game, check_hierarchy(tree, 6), 4000, np.random.default_rng(1), None)
+    assert not est.exact and est.extras["n_orderings"] > 200
+    z = np.abs(est.values - exact) / np.maximum(est.std_errors, 1e-12)
+    assert z.max() < 5
+    assert np.abs(est.values - exact).max() < 0.1 * np.abs(exact).max()
+    # each antithetic pair telescopes: efficiency holds exactly for sampled values too
+    np.testing.assert_allclose(est.values.sum(0), game.full_value - game.empty_value, atol=1e-9)
+
+
+def test_sampled_orderings_respect_the_blocks():
+    # unanimity game of {0, 1, 2} with blocks A = {0, 1, 3, 4}, B = {2, 5}: blocks A and B split
+    # the unit (1/2 each), inside A players 0 and 1 split A's half. Owen = (1/4, 1/4, 1/2, 0, 0, 0),
+    # Shapley = (1/3, 1/3, 1/3, 0, 0, 0): orderings that ignore the blocks would land there.
+    game = FunctionGame(lambda z: (z[:, 0] & z[:, 1] & z[:, 2]).astype(float), 6)
+    tree = check_hierarchy([[0, 1, 3, 4], [2, 5]], 6)
+    exact = owen_values(game, tree, budget=10**6, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(exact.values[:, 0], [0.25, 0.25, 0.5, 0, 0, 0], atol=1e-12)
+    est = _owen_sampled(game, tree, 10_000, np.random.default_rng(0), None)
+    assert np.abs(est.values[:, 0] - exact.values[:, 0]).max() < 4 * est.std_errors.max() + 1e-12
+    assert np.abs(est.values[[0, 1], 0] - 1 / 3).min() > 5 * est.std_errors.max()
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ([[0, 1], [2]], "exactly once"),
+        ([[0, 1], [1, 2, 3]], "repeated"),
+        ([[0, 1], [2, 7]], "outside"),
+        ([[0, 1], "2"], "nested lists"),
+        ([list(range(25))], "children"),
+    ],
+)
+def test_bad_hierarchies_are_named(tree, message):
+    n = 25 if message == "children" else 4
+    with pytest.raises((ValueError, TypeError), match=message):
+        check_hierarchy(tree, n)
+
+
+def test_too_small_budget_says_what_is_needed():
+    game = _game(6)
+    with pytest.raises(ValueError, match="budget"):
+        owen_values(game, TREES[0], budget=5, rng=np.random.default_rng(0))
