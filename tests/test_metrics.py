@@ -8,6 +8,7 @@ E[AUC_del] = (f + v(∅))/2 and sd(AUC_del) = √(M(M+1)/12 · Σ(φ − φ̄)²
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import matplotlib
@@ -26,6 +27,7 @@ from seqshap.metrics import (
     plot_faithfulness,
     plot_global_importance,
     sequence_faithfulness,
+    sequence_game,
 )
 
 matplotlib.use("Agg")
@@ -202,8 +204,14 @@ def test_sequence_faithfulness_uses_the_explainers_game(rng):
     )
     feat = sequence_faithfulness(explainer, x, local, level="feature", n_random=0)
     assert feat.summary["n_players"].iloc[0] == x.shape[1]
+    game = sequence_game(explainer, x, local.event)
+    np.testing.assert_allclose(
+        estimate(game, "exact", budget=2**game.n_players).values, local.event.values[0], atol=1e-9
+    )
     with pytest.raises(ValueError, match="needs masks"):
-        sequence_faithfulness(explainer, x, local.event, level="cell")
+        sequence_game(explainer, x, dataclasses.replace(local.event, level="cell"))
+    with pytest.raises(ValueError, match="do not match"):
+        sequence_game(explainer, x[1:], local.event)
 
 
 def test_global_importance_intervals():

@@ -10,6 +10,7 @@ from .explained import (
     explanation_faithfulness,
     masked_faithfulness,
     sequence_faithfulness,
+    sequence_game,
     stack_faithfulness,
 )
 from .faithfulness import DEFAULT_FRACTIONS, Faithfulness, faithfulness, ranking
@@ -27,5 +28,6 @@ __all__ = [
     "plot_global_importance",
     "ranking",
     "sequence_faithfulness",
+    "sequence_game",
     "stack_faithfulness",
 ]

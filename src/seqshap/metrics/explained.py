@@ -5,7 +5,8 @@ game each explained instance was valued by, then call :func:`~seqshap.metrics.fa
 * :func:`masked_faithfulness` — an Explanation, the model, the instance(s), the baseline and
   the players' cell masks (any level, any data shape);
 * :func:`sequence_faithfulness` — a :class:`~seqshap.sequence.SequenceExplainer`, a sequence
-  and its local explanation, at event or feature level (other levels: pass ``masks``).
+  and its local explanation, at event or feature level (other levels: pass ``masks``);
+  :func:`sequence_game` is the game it uses (also for estimating again with other budgets).
 
 Several instances give one :class:`~seqshap.metrics.Faithfulness` whose frames carry an
 ``instance`` column.
@@ -133,25 +134,36 @@ def sequence_faithfulness(
     """Curves of one sequence's explanation at ``level`` with the explainer's own game.
 
     ``local`` is the :class:`~seqshap.sequence.LocalExplanation` of ``x`` (or the level's
-    Explanation). The players are rebuilt from the pruning split in its meta; feature groups,
-    cell and window levels need ``masks`` ``(M, T, d)`` in the explanation's player order.
+    Explanation); see :func:`sequence_game` for the players and ``masks``.
     """
-    from ..sequence.inputs import check_sequence
-    from ..sequence.players import Players, event_players, feature_players
-
     exp = getattr(local, level, None) if not isinstance(local, Explanation) else local
     if not isinstance(exp, Explanation):
         raise ValueError(
             f"local has no {level!r} level; explain x with levels including {level!r}."
         )
+    game = sequence_game(explainer, x, exp, masks=masks)
+    return faithfulness(game, exp.values[0], **options)
+
+
+def sequence_game(explainer: Any, x: Any, explanation: Explanation, *, masks: Any = None) -> Game:
+    """The game that valued ``explanation`` (one sequence ``x``, one level) in ``explainer``.
+
+    Event and feature players (ungrouped) are rebuilt from the pruning split stored in the
+    explanation's meta; feature groups, cell and window levels need ``masks`` ``(M, T, d)``:
+    the cells of each player, in the explanation's player order.
+    """
+    from ..sequence.inputs import check_sequence
+    from ..sequence.players import Players, event_players, feature_players
+
+    level = explanation.level
     seq = check_sequence(x, name="x")
     explainer._prepare(seq)
     t_len, d = seq.shape
-    pruned_index = exp.meta.get("pruned_index")
+    pruned_index = explanation.meta.get("pruned_index")
     n_pruned = 0 if pruned_index is None else t_len + int(pruned_index)
     if masks is not None:
         masks = np.asarray(masks, dtype=bool)
-        names = list(exp.player_names)
+        names = list(explanation.player_names)
     elif level == "event":
         players = event_players(t_len, d, n_pruned)
         masks, names = players.masks, players.names
@@ -163,11 +175,10 @@ def sequence_faithfulness(
             f"level {level!r} needs masks=(M, T, d), the cells of each player in the "
             "explanation's order; event and feature levels are rebuilt automatically."
         )
-    if names != list(exp.player_names) or masks.shape != (exp.n_players, t_len, d):
+    if names != list(explanation.player_names) or masks.shape != (explanation.n_players, t_len, d):
         raise ValueError(
             f"the {level} players rebuilt for x ({len(names)}: {names[:3]}…) do not match the "
-            f"explanation's ({exp.n_players}: {exp.player_names[:3]}…); pass the sequence that "
-            "was explained, or masks=(M, T, d) for grouped features."
+            f"explanation's ({explanation.n_players}: {explanation.player_names[:3]}…); pass the "
+            "sequence that was explained, or masks=(M, T, d) for grouped features."
         )
-    game = explainer._game(seq, explainer._background_for(seq), Players(names, masks, level))
-    return faithfulness(game, exp.values[0], **options)
+    return explainer._game(seq, explainer._background_for(seq), Players(names, masks, level))
