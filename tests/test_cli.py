@@ -264,14 +264,3 @@ def test_load_sequences_formats(long_csv, tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object))
     with pytest.raises(Exception, match="pickled"):
         load_sequences(tmp_path / "obj.npy")
-
-
-def test_demo_end_to_end(tmp_path, capsys):
-    pytest.importorskip("sktime")
-    code = main(["demo", "--out", str(tmp_path / "demo")])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "BasicMotions" in out and "wrote" in out and str(tmp_path / "demo") in out
-    for name in ("tables/global_events.parquet", "tables/local_explanation.csv", "plots/local_cells.svg",
-                 "plots/global_features.png", "plots/pruning_stats.png"):  # fmt: skip
-        assert (tmp_path / "demo" / name).is_file(), name

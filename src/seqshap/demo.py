@@ -191,7 +191,7 @@ def run_demo(
     )
     _save_plot(lambda ax: plots.pruning_stats_plot(stats, ax=ax), figures / "pruning_stats", files)
 
-    report = _maybe_report(local, glob, out / "report.html")
+    report = _maybe_report(local, glob, out / "report.html", name)
     if report is not None:
         files.append(report)
     seconds = time.perf_counter() - start
@@ -207,11 +207,13 @@ def run_demo(
     return DemoResult(out=out, files=files, summary=summary, seconds=seconds)
 
 
-def _maybe_report(local: Any, glob: Any, path: Path) -> Path | None:
-    """The HTML report, when the report module is installed with this version."""
+def _maybe_report(local: Any, glob: Any, path: Path, output: str) -> Path | None:
+    """The self-contained HTML report, when :mod:`seqshap.report` is available."""
     try:
         from .report import report
     except ImportError:
         return None
-    written = report(local=local, global_=glob, path=path)  # pragma: no cover - report issue
-    return Path(written) if written is not None else path
+    report(
+        local=local, global_=glob, path=path, title="seqshap demo: BasicMotions GRU", output=output
+    )
+    return path
