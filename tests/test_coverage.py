@@ -162,3 +162,10 @@ def test_sampled_values_carry_positive_standard_errors():
         assert not est.exact and np.all(est.std_errors > 0)
         assert np.all(est.extras["dof"] >= 1)
         np.testing.assert_array_less(est.extras["std_errors_raw"], est.std_errors + 1e-15)
+
+
+def test_two_player_permutation_sampling_is_exact():
+    game = FunctionGame(lambda z: 1 + 2 * z[:, 0] + 3 * z[:, 1] + 4 * z[:, 0] * z[:, 1], 2)
+    est = estimate(game, "permutation", budget=100, seed=0)
+    assert est.exact and np.all(est.std_errors == 0) and est.n_evaluations == 4
+    np.testing.assert_allclose(est.values[:, 0], [4.0, 5.0])

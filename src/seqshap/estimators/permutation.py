@@ -28,6 +28,14 @@ def permutation_shapley(
     m = game.n_players
     start = game.n_evaluations
     v0, vn = game.empty_value, game.full_value
+    if m == 2:
+        # the two orders of two players form one antithetic pair: every pair is exact
+        singles = game(np.array([[True, False], [False, True]]))
+        first = (vn - v0 + singles[0] - singles[1]) / 2
+        phi = np.stack([first, vn - v0 - first])
+        return Estimate(
+            phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "permutation", exact=True
+        )
     if m == 1:
         vals = (vn - v0)[None, :]
         return Estimate(
