@@ -282,3 +282,36 @@ def test_text_hierarchy_caps_branching(tokenizer):
     game = FunctionGame(lambda z: z.sum(1, keepdims=True).astype(float) ** 2, len(tok))
     est = owen_values(game, tree, 10**6, np.random.default_rng(0))
     np.testing.assert_allclose(est.values[:, 0], est.values[0, 0])  # symmetric game: equal shares
+
+
+def test_recurrent_token_id_model_uses_prefix_states(tokenizer):
+    torch.manual_seed(1)
+    emb = torch.nn.Embedding(len(VOCAB), 8)
+    gru = torch.nn.GRU(8, 16, batch_first=True)
+    head = torch.nn.Linear(16, 2)
+
+    def step(x, h=None):  # TimeSHAP's form over token ids (n, t, 1)
+        with torch.no_grad():
+            ids = torch.as_tensor(np.asarray(x)[:, :, 0], dtype=torch.long)
+            out, h = gru(emb(ids), h)
+            return head(out[:, -1]).numpy(), h
+
+    def plain(ids):
+        return step(np.asarray(ids)[:, :, None])[0]
+
+    text = "the movie was not good but the acting was great"
+    fast = TextExplainer(step, tokenizer, model_input="ids", recurrent=True, method="exact")
+    slow = TextExplainer(plain, tokenizer, model_input="ids", method="exact")
+    a, b = fast.explain(text), slow.explain(text)
+    np.testing.assert_allclose(a.values, b.values, atol=1e-5)
+    np.testing.assert_allclose(a.base_values, b.base_values, atol=1e-6)
+    game = fast.game(text)
+    game(np.eye(game.n_players, dtype=bool))
+    game.n_steps = 0
+    from seqshap.estimators import exact_shapley
+
+    exact_shapley(game)
+    rows, length = 2**game.n_players, game.n_players + 2
+    assert game.n_steps < 0.5 * rows * length  # shared prefixes: far fewer recurrent steps
+    with pytest.raises(ValueError, match="recurrent=True"):
+        TextExplainer(step, tokenizer, model_input="ids", recurrent=True, masking="delete")

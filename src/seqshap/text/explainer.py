@@ -9,7 +9,10 @@ Models understood:
 * any ``f(list[str]) -> (n, k)`` with a tokenizer (Hugging Face, a :class:`RegexTokenizer`,
   ``"whitespace"`` or a regular expression; default: words and punctuation marks), or, with
   ``model_input="ids"``, any ``f(ids (n, L) int64) -> (n, k)`` with a Hugging Face tokenizer
-  (e.g. a Keras or PyTorch LSTM over token ids).
+  (e.g. a Keras or PyTorch LSTM over token ids). A recurrent token-id model in TimeSHAP's
+  form ``f(ids (n, t, 1) float, state=None) -> (scores, state)`` with ``recurrent=True`` gets
+  the prefix-state fast path (:class:`~seqshap.games.recurrent.RecurrentMaskedGame`): coalitions
+  that agree on their first tokens share the hidden state after them.
 
 Masking default per model type: the mask token for token-id models and Hugging Face tokenizers
 that have one (``[MASK]``), else ``"pad"`` (token ids: attention off) or ``"delete"`` (strings).
@@ -31,6 +34,7 @@ from .._validation import check_budget, check_int, check_random_state, check_tol
 from ..estimators import default_budget, estimate
 from ..estimators.owen import owen_values
 from ..explanation import Explanation, explanation_from_estimates
+from ..games.base import Game
 from ..models._common import is_instance_of
 from .game import MASKINGS, StringModel, TextGame
 from .hierarchy import text_hierarchy
@@ -64,6 +68,8 @@ class TextExplainer:
         the tokenizer's / model's maximum).
     max_children : branching cap of the Owen hierarchy.
     model_input : "strings" or "ids" for callables (None: strings).
+    recurrent : with ``model_input="ids"``: the callable is recurrent (see the module docstring);
+        masking must be "mask" or "pad" (positions stay, so prefixes can be shared).
     """
 
     def __init__(
@@ -84,7 +90,9 @@ class TextExplainer:
         max_length: int | None = None,
         max_children: int = 4,
         model_input: str | None = None,
+        recurrent: bool = False,
     ):
+        self.recurrent = bool(recurrent)
         self.level = _check_choice(level, LEVELS, "level")
         self.method = _check_choice(method, METHODS, "method")
         self.budget = None if budget is None else check_budget(budget)
@@ -100,6 +108,11 @@ class TextExplainer:
             max_length = check_int(max_length, name="max_length", minimum=1)
         self.max_length = max_length if max_length is not None else self._default_max_length
         self.masking = self._resolve_masking(masking)
+        if self.recurrent and (self.model_input != "ids" or self.masking == "delete"):
+            raise ValueError(
+                "recurrent=True needs a callable over token ids (model_input='ids') and masking "
+                f"'mask' or 'pad'; received model_input={self.model_input!r}, masking={self.masking!r}."
+            )
 
     # ------------------------------------------------------------------ set-up
     def _resolve_model(self, model: Any, tokenizer: Any, output: str | None, model_input) -> None:
@@ -145,7 +158,10 @@ class TextExplainer:
                         f"received {type(tokenizer).__name__}."
                     )
                 fn = model
-                self.model = lambda ids: fn(np.asarray(ids, dtype=np.int64))
+                if self.recurrent:
+                    self.model = adapt(fn, recurrent=True)
+                else:
+                    self.model = lambda ids: fn(np.asarray(ids, dtype=np.int64))
             else:
                 self.model = StringModel(model)
         else:
@@ -217,12 +233,14 @@ class TextExplainer:
         ids = tokenized.word_ids if level == "word" else tokenized.sentence_ids
         return [keep[ids[keep] == g] for g in np.unique(ids[keep])]
 
-    def game(self, text: str | TokenizedText, level: str | None = None) -> TextGame:
+    def game(self, text: str | TokenizedText, level: str | None = None) -> Game:
         """The value function of ``text`` at ``level`` (for inspection and tests)."""
         tok = text if isinstance(text, TokenizedText) else self.tokenize(text)
         groups = self.groups(tok, level)
         names = [_span_text(tok, g) for g in groups]
         hf = is_hf_tokenizer(self.tokenizer)
+        if self.recurrent:
+            return self._recurrent_game(tok, groups, names)
         return TextGame(
             self.model,
             tok,
@@ -236,6 +254,29 @@ class TextExplainer:
             batch_size=self.batch_size,
             player_names=names,
             output_names=self.class_names or getattr(self.model, "output_names", None),
+        )
+
+    def _recurrent_game(self, tok: TokenizedText, groups, names) -> Game:
+        """Token ids as a (T, 1) sequence; absent players' steps take the mask/pad id."""
+        from ..games.recurrent import RecurrentMaskedGame
+
+        fill = (
+            self.tokenizer.mask_token_id if self.masking == "mask" else self.tokenizer.pad_token_id
+        )
+        ids = tok.ids.astype(float)
+        background = np.where(tok.special, ids, float(fill))
+        masks = np.zeros((len(groups), len(ids), 1), dtype=bool)
+        for j, g in enumerate(groups):
+            masks[j, g, 0] = True
+        return RecurrentMaskedGame(
+            self.model,
+            ids[:, None],
+            background[None, :, None],
+            masks,
+            link=self.link,
+            batch_size=self.batch_size,
+            player_names=names,
+            output_names=self.class_names,
         )
 
     def hierarchy(self, text: str | TokenizedText, level: str | None = None) -> Any:
