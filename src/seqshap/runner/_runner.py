@@ -1,0 +1,355 @@
+"""``explain_many``: global explanations of many sequences — streamed, batched across
+sequences, in parallel, written chunk by chunk and resumable.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_tol
+from ..sequence import SequenceExplainer
+from ._backends import BACKENDS, DaskBackend, ProcessBackend, SerialBackend
+from ._batching import DEFAULT_BATCH_MEMORY
+from ._gate import SequenceError, check_item, entity_key
+from ._inputs import _Bad, iter_items
+from ._result import GlobalRun
+from ._store import ChunkStore
+from ._work import Chunk, ChunkResult, ExecOptions, RunOptions
+
+ON_ERROR = ("raise", "skip")
+
+
+def explain_many(
+    explainer: SequenceExplainer,
+    data: Any,
+    *,
+    levels: Sequence[str] = ("event", "feature"),
+    pruning_tol: float | Sequence[float] | None = 0.025,
+    top_events: int | None = 2,
+    top_features: int | None = 2,
+    event_threshold: float | None = None,
+    feature_threshold: float | None = None,
+    feature_groups: Mapping[str, Sequence] | None = None,
+    window: int | None = None,
+    keep_curve: bool = False,
+    entity_ids: Sequence[Any] | None = None,
+    entity_col: str | None = None,
+    time_col: str | None = None,
+    feature_cols: Sequence[str] | None = None,
+    out: str | os.PathLike | None = None,
+    resume: bool = True,
+    on_error: str = "raise",
+    n_jobs: int = 1,
+    backend: str = "processes",
+    client: Any = None,
+    chunk_size: int = 64,
+    concurrency: int = 16,
+    memory_budget: int = DEFAULT_BATCH_MEMORY,
+    progress: bool = True,
+) -> GlobalRun:
+    """Explain many sequences with ``explainer`` and return a :class:`GlobalRun`.
+
+    Parameters
+    ----------
+    explainer : a configured :class:`~seqshap.sequence.SequenceExplainer` (model, baseline,
+        method, budget, seed). It is not modified.
+    data : an iterable of ``(entity_id, (T, d) array)`` pairs (read lazily), a dict, a
+        ``(n, T, d)`` array or list of ``(T_i, d)`` arrays (ids ``entity_ids`` or 0..n−1), a
+        long DataFrame, or the path of a long-format parquet file (``entity_col``,
+        ``time_col``, ``feature_cols``), read in record batches.
+    levels, top_events, top_features, event_threshold, feature_threshold, feature_groups,
+    window : as in :meth:`SequenceExplainer.explain`.
+    pruning_tol : a tolerance, several (TimeSHAP's global run uses ``[0.05, 0.075]``; the
+        pruning curve is computed once per sequence and each level once per distinct pruned
+        index), or None (no pruning).
+    keep_curve : also store each sequence's pruning curve (``level="pruning"`` rows).
+    out : a directory: each finished chunk is written there as a parquet part with an atomic
+        rename; a killed run resumes from the finished parts when called again the same way.
+        None keeps the results in memory.
+    resume : with ``out``, continue the run found there (same settings required); False
+        discards it first.
+    on_error : a sequence with NaN, the wrong width, no events, an invalid or repeated id, or
+        whose explanation fails: ``"raise"`` stops the run with a :class:`SequenceError`
+        naming its entity and the reason (finished parts are kept); ``"skip"`` records it in
+        ``GlobalRun.errors`` and goes on.
+    n_jobs, backend, client : ``n_jobs`` worker processes (``backend="processes"``, joblib's
+        loky pool; 1 = this process), or ``backend="dask"`` on ``client`` (or the current
+        Dask client).
+    chunk_size : sequences per chunk (the unit of work, writing and resuming).
+    concurrency : sequences of a chunk explained concurrently, their model calls packed into
+        shared batches of at most ``memory_budget`` bytes of input (1 = one at a time).
+    progress : show a tqdm bar (sequences/s, ETA); False is silent.
+
+    Sequence ``i`` draws its samples from a generator seeded by ``(seed, entity id, pruned
+    events)``, so the same seed gives the same table whatever ``n_jobs``, ``backend``,
+    ``chunk_size`` or ``concurrency``, and a resumed run ends with the table of an
+    uninterrupted one. With ``seed=None`` a fresh seed is drawn and stored in ``out``.
+    """
+    if not isinstance(explainer, SequenceExplainer):
+        raise TypeError(
+            "explainer must be a seqshap.sequence.SequenceExplainer (it holds the model, the "
+            f"baseline and the estimator); received {type(explainer).__name__}. Build one with "
+            "SequenceExplainer(model, baseline, data=...)."
+        )
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {list(ON_ERROR)}; received {on_error!r}.")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}; received {backend!r}.")
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    n_jobs = check_int(n_jobs, name="n_jobs", minimum=1)
+    chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
+    concurrency = check_int(concurrency, name="concurrency", minimum=1)
+    memory_budget = check_int(memory_budget, name="memory_budget", minimum=1)
+    tolerances = _tolerances(pruning_tol)
+    checked = explainer._check_options(
+        levels, tolerances[0], top_events, top_features, event_threshold, feature_threshold, window
+    )
+    opts = RunOptions(
+        levels=checked["levels"],
+        tolerances=tolerances,
+        top_events=checked["top_events"],
+        top_features=checked["top_features"],
+        event_threshold=checked["event_threshold"],
+        feature_threshold=checked["feature_threshold"],
+        window=checked["window"],
+        feature_groups=None if feature_groups is None else dict(feature_groups),
+        keep_curve=bool(keep_curve),
+    )
+    ex = copy.copy(explainer)  # _prepare sets attributes; the user's explainer stays as it was
+    items, n_total, frame_names = iter_items(
+        data,
+        entity_ids=entity_ids,
+        entity_col=entity_col,
+        time_col=time_col,
+        feature_cols=feature_cols,
+    )
+    if frame_names is not None and ex.feature_names is None:
+        ex.feature_names = frame_names
+    seed = explainer.seed if isinstance(explainer.seed, int | np.integer) else None
+    entropy = int(seed) if seed is not None else int(np.random.SeedSequence().entropy)
+    store = None
+    if out is not None:
+        store = ChunkStore(
+            out, _fingerprint(ex, opts, chunk_size, seed), resume=resume, entropy=entropy
+        )
+        entropy = store.entropy
+    finished = set(store.finished_indices()) if store is not None else set()
+    exec_opts = ExecOptions(entropy=entropy, concurrency=concurrency, memory_budget=memory_budget)
+    chunks = _chunks(ex, items, chunk_size)
+    return _drive(
+        ex,
+        chunks,
+        opts,
+        exec_opts,
+        store,
+        finished,
+        on_error,
+        n_jobs,
+        backend,
+        client,
+        n_total,
+        progress,
+    )
+
+
+def _tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
+    if pruning_tol is None or np.isscalar(pruning_tol):
+        return (check_tol(pruning_tol, name="pruning_tol"),)
+    tols = [check_tol(t, name="pruning_tol", allow_none=False) for t in pruning_tol]
+    if not tols:
+        raise ValueError("pruning_tol must be a number, a non-empty list of numbers, or None.")
+    return tuple(dict.fromkeys(tols))
+
+
+def _fingerprint(ex: SequenceExplainer, opts: RunOptions, chunk_size: int, seed) -> dict:
+    bg = ex._background
+    digest = hashlib.sha256(np.ascontiguousarray(bg.data).tobytes())
+    digest.update(np.ascontiguousarray(bg.weights).tobytes())
+    return {
+        "levels": list(opts.levels),
+        "tolerances": list(opts.tolerances),
+        "top_events": opts.top_events,
+        "top_features": opts.top_features,
+        "event_threshold": opts.event_threshold,
+        "feature_threshold": opts.feature_threshold,
+        "window": opts.window,
+        "feature_groups": json.loads(json.dumps(opts.feature_groups, default=str)),
+        "keep_curve": opts.keep_curve,
+        "chunk_size": chunk_size,
+        "seed": seed,
+        "method": ex.method,
+        "budget": ex.budget,
+        "link": ex.link_name,
+        "output": json.loads(json.dumps(ex.output, default=str)),
+        "time_step": ex.time_step,
+        "baseline_sha256": digest.hexdigest(),
+    }
+
+
+def _chunks(ex: SequenceExplainer, items: Iterator, chunk_size: int) -> Iterator[Chunk]:
+    """Group the stream into chunks, passing every item through the gate."""
+    seen: set[bytes] = set()
+    chunk = Chunk(0, [])
+    for position, (raw_id, raw) in enumerate(items):
+        index = position // chunk_size
+        if index != chunk.index:
+            yield chunk
+            chunk = Chunk(index, [])
+        try:
+            entity = entity_key(raw_id)
+        except SequenceError as err:
+            chunk.bad.append((position, f"<invalid id at position {position}>", err.reason))
+            continue
+        key = hashlib.blake2b(entity.encode(), digest_size=8).digest()
+        if key in seen:
+            chunk.bad.append((position, entity, "repeated entity id (an earlier sequence has it)."))
+            continue
+        seen.add(key)
+        if isinstance(raw, _Bad):
+            chunk.bad.append((position, entity, raw.reason))
+            continue
+        try:
+            seq = check_item(raw_id, raw, ex.n_features)
+            if ex._prepared is None:
+                ex._prepare(seq)  # adapts and probes the model once, sets the width
+        except SequenceError as err:
+            chunk.bad.append((position, entity, err.reason))
+            continue
+        chunk.items.append((position, entity, seq))
+    if chunk.n_sequences:
+        yield chunk
+
+
+def _drive(
+    ex,
+    chunks,
+    opts,
+    exec_opts,
+    store,
+    finished,
+    on_error,
+    n_jobs,
+    backend,
+    client,
+    n_total,
+    progress,
+) -> GlobalRun:
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    backend_obj = None
+    frames, metas = [], []
+    totals = {
+        "n_explained": 0.0,
+        "n_errors": 0.0,
+        "worker_seconds": 0.0,
+        "model_seconds": 0.0,
+        "n_model_calls": 0.0,
+        "n_model_rows": 0.0,
+    }
+    n_seen = 0
+    bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
+
+    def handle(res: ChunkResult) -> None:
+        if res.errors and on_error == "raise":
+            err = res.errors[0]
+            raise SequenceError(err["entity"], err["reason"], err["position"])
+        if store is not None:
+            store.write(res)
+        else:
+            frames.append((res.index, res.frame))
+            metas.append(
+                {
+                    "chunk": res.index,
+                    "entities": res.entities,
+                    "errors": res.errors,
+                    "stats": res.stats,
+                }
+            )
+        totals["n_explained"] += res.stats["n_explained"]
+        totals["n_errors"] += len(res.errors)
+        totals["worker_seconds"] += res.stats["wall_seconds"]
+        totals["model_seconds"] += res.stats["model_seconds"]
+        totals["n_model_calls"] += res.stats["n_model_calls"]
+        totals["n_model_rows"] += res.stats["n_model_rows"]
+        bar.update(len(res.entities))
+
+    try:
+        for chunk in chunks:
+            n_seen += chunk.n_sequences
+            if chunk.index in finished:
+                stored = store.chunk_meta(chunk.index)["entities"]
+                if stored != chunk.entities:
+                    raise ValueError(
+                        f"the input differs from the run in {str(store.path)!r}: chunk "
+                        f"{chunk.index} held entities {stored[:3]}… but now {chunk.entities[:3]}…. "
+                        "Resume with the same data (same order), or pass resume=False."
+                    )
+                bar.update(chunk.n_sequences)
+                continue
+            if chunk.bad and on_error == "raise":
+                while backend_obj is not None and backend_obj.n_pending:
+                    handle(backend_obj.next_result())  # keep what is already computed
+                pos, ent, reason = chunk.bad[0]
+                raise SequenceError(ent, reason, pos)
+            if backend_obj is None:
+                backend_obj = _make_backend(ex, opts, exec_opts, n_jobs, backend, client)
+            while backend_obj.n_pending >= 2 * backend_obj.n_workers:
+                handle(backend_obj.next_result())
+            backend_obj.submit(chunk)
+            if isinstance(backend_obj, SerialBackend):
+                handle(backend_obj.next_result())
+        while backend_obj is not None and backend_obj.n_pending:
+            handle(backend_obj.next_result())
+    except BaseException:
+        if backend_obj is not None:
+            backend_obj.close(cancel=True)
+        raise
+    finally:
+        bar.close()
+    if backend_obj is not None:
+        backend_obj.close()
+    if n_seen == 0:
+        raise ValueError("data holds no sequences; pass at least one (entity_id, (T, d)) pair.")
+    wall = time.perf_counter() - start
+    stats = dict(totals)
+    stats.update(
+        n_sequences=float(n_seen),
+        wall_seconds=wall,
+        sequences_per_second=totals["n_explained"] / wall if wall > 0 else float("nan"),
+        model_share=(
+            totals["model_seconds"] / totals["worker_seconds"]
+            if totals["worker_seconds"] > 0
+            else float("nan")
+        ),
+        overhead_ms_per_sequence=(
+            1e3 * (totals["worker_seconds"] - totals["model_seconds"]) / totals["n_explained"]
+            if totals["n_explained"]
+            else float("nan")
+        ),
+    )
+    if store is not None:
+        return GlobalRun(path=store.path, stats=stats)
+    order = np.argsort([i for i, _ in frames], kind="stable")
+    return GlobalRun(
+        frames=[frames[i][1] for i in order],
+        metas=sorted(metas, key=lambda m: m["chunk"]),
+        stats=stats,
+    )
+
+
+def _make_backend(ex, opts, exec_opts, n_jobs, backend, client):
+    if backend == "dask":
+        return DaskBackend(ex, opts, exec_opts, client)
+    if n_jobs == 1:
+        return SerialBackend(ex, opts, exec_opts)
+    return ProcessBackend(ex, opts, exec_opts, n_jobs)
