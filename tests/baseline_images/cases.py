@@ -12,6 +12,8 @@ from seqshap import Explanation
 from seqshap import plots as sp
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+HOSTILE_TITLE = "Report <script>alert(1)</script>"
+HOSTILE_ENTITY = '"><svg onload=alert(1)>'
 LONG = "a feature name that is much too long to fit beside a bar in any sensible figure"
 FEATURES = ["amount", "merchant_risk", HOSTILE, "hour", LONG, "velocity"]
 #: rcParams that make text rendering reproducible across machines (DejaVu ships with matplotlib)
@@ -197,6 +199,24 @@ def global_feature_frame() -> pd.DataFrame:
     return frame.assign(entity=frame["instance"], feature=frame["player"])[
         ["entity", "feature", "output", "value", "std_error"]
     ]
+
+
+def sequence_results():
+    """A real SequenceExplainer run (tiny numpy model) with a hostile feature name and id."""
+    from seqshap.sequence import SequenceExplainer
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(4, 2))
+
+    def model(x):
+        return 1 / (1 + np.exp(-(np.tanh(x).mean(1) @ w)))
+
+    x = rng.normal(size=(6, 12, 4))
+    names = ["amount", HOSTILE, LONG, "hour"]
+    ex = SequenceExplainer(model, x[:4], feature_names=names, seed=0)
+    loc = ex.explain(x[0], levels=("event", "feature", "cell"), pruning_tol=0.025)
+    glob = ex.explain_global(x[:4], pruning_tol=0.025, entity_ids=["a", "b", "c", HOSTILE_ENTITY])
+    return loc, glob
 
 
 #: name -> zero-argument callable drawing one figure and returning its Axes

@@ -1,0 +1,515 @@
+"""``report(...)``: one self-contained, offline, interactive HTML file from explanations.
+
+It draws with :mod:`seqshap.plots` and reads tables from the results; it computes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..explanation import Explanation
+from ._html import esc, num, page, table
+
+_LEVEL_ORDER = ("event", "feature", "cell", "window")
+_IMAGE_FORMATS = ("svg", "png")
+
+
+def report(
+    local: Any = None,
+    global_: Any = None,
+    *,
+    path: str | Path | None = None,
+    title: str = "seqshap report",
+    output: int | str | None = None,
+    max_display: int = 15,
+    max_instances: int = 10,
+    pruning_tols: Sequence[float] | None = None,
+    image_format: str = "svg",
+) -> str:
+    """Write one self-contained HTML report and return its text.
+
+    Parameters
+    ----------
+    local : what to show one sequence at a time — a ``LocalExplanation`` (pruning, event,
+        feature, cell levels), an :class:`~seqshap.Explanation` (any level, ``"token"``
+        included; each instance up to ``max_instances`` gets a section), or a list / dict
+        (name → item) of those.
+    global_ : a ``GlobalExplanation`` (pruning statistics, global event and feature plots) or an
+        Explanation over many instances (mean |value| bars, beeswarm, heatmap).
+    path : where to write the file (UTF-8); nothing is written when None.
+    title : page title (escaped like every user string).
+    output : one output (index or name) or None for all outputs.
+    max_display : players shown per plot before the rest are grouped.
+    pruning_tols : tolerances for the pruning-statistics table (default: the run's own).
+    image_format : ``"svg"`` (inline vector plots, values on hover) or ``"png"`` (base64).
+
+    The file needs no network: plots are inline SVG (or data-URI PNG), CSS and JS are inline,
+    and a Content-Security-Policy forbids any request. Tables sort on a header click.
+    """
+    if local is None and global_ is None:
+        raise ValueError(
+            "report needs something to show; pass local=explainer.explain(x) and/or "
+            "global_=explainer.explain_global(X) (or Explanation objects)."
+        )
+    if image_format not in _IMAGE_FORMATS:
+        raise ValueError(f"image_format must be 'svg' or 'png'; received {image_format!r}.")
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str; received {type(title).__name__}.")
+    for name, val, low in (("max_display", max_display, 1), ("max_instances", max_instances, 1)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < low:
+            raise ValueError(f"{name} must be an int >= {low}; received {val!r}.")
+    target = None
+    if path is not None:
+        target = Path(path)
+        if target.is_dir():
+            raise ValueError(
+                f"path must be a file such as {str(target / 'report.html')!r}; received a directory."
+            )
+    builder = _Builder(output=output, max_display=max_display, image_format=image_format)
+    nav: list[tuple[str, str]] = []
+    parts: list[str] = []
+    if local is not None:
+        for name, item in _local_items(local, max_instances):
+            anchor = builder.anchor("local")
+            nav.append((anchor, f"Local: {name}"))
+            parts.append(builder.local_section(anchor, name, item))
+    if global_ is not None:
+        anchor = builder.anchor("global")
+        nav.append((anchor, "Global"))
+        parts.append(builder.global_section(anchor, global_, pruning_tols))
+    from .. import __version__
+
+    text = page(
+        title,
+        nav,
+        "\n".join(parts),
+        subtitle=f"{builder.n_plots} plot(s) · hover a bar or cell for its value · click a "
+        "table header to sort",
+        footer=f"seqshap {__version__} · self-contained: no network requests",
+    )
+    if target is not None:
+        target.write_text(text, encoding="utf-8")
+    return text
+
+
+# ---------------------------------------------------------------------------- inputs
+def _is_local_result(obj: Any) -> bool:
+    return any(isinstance(getattr(obj, lvl, None), Explanation) for lvl in _LEVEL_ORDER) or (
+        hasattr(obj, "pruning") and hasattr(obj, "levels")
+    )
+
+
+def _is_global_result(obj: Any) -> bool:
+    return hasattr(obj, "locals") and (hasattr(obj, "event_frame") or hasattr(obj, "feature_frame"))
+
+
+def _local_items(local: Any, max_instances: int) -> list[tuple[str, Any]]:
+    if isinstance(local, Mapping):
+        pairs = [(str(k), v) for k, v in local.items()]
+    elif isinstance(local, Sequence) and not isinstance(local, str | bytes):
+        pairs = [(None, v) for v in local]
+    else:
+        pairs = [(None, local)]
+    items: list[tuple[str, Any]] = []
+    for k, (name, obj) in enumerate(pairs):
+        if _is_global_result(obj):
+            raise TypeError(
+                "local received a global result; pass it as report(global_=result), or one "
+                "sequence as report(local=result[0])."
+            )
+        if isinstance(obj, Explanation):
+            for i in range(min(obj.n_instances, max_instances)):
+                label = name or _entity_of(obj, i) or f"{obj.level} explanation {k}"
+                if obj.n_instances > 1:
+                    label = f"{label} · instance {i}"
+                items.append((label, obj[i]))
+        elif _is_local_result(obj):
+            entity = getattr(obj, "entity", None)
+            items.append(
+                (name or (f"entity {entity}" if entity is not None else f"sequence {k}"), obj)
+            )
+        else:
+            raise TypeError(
+                "local must be a LocalExplanation (explainer.explain(x)), an Explanation, or a "
+                f"list/dict of them; received {type(obj).__name__}."
+            )
+    return items
+
+
+def _entity_of(exp: Explanation, i: int) -> str | None:
+    per = exp.meta.get("per_instance") if isinstance(exp.meta, dict) else None
+    if isinstance(per, dict) and "entity" in per and i < len(per["entity"]):
+        return f"entity {per['entity'][i]}"
+    ent = exp.meta.get("entity") if isinstance(exp.meta, dict) else None
+    return None if ent is None else f"entity {ent}"
+
+
+# ---------------------------------------------------------------------------- builder
+class _Builder:
+    def __init__(self, *, output: int | str | None, max_display: int, image_format: str) -> None:
+        self.output = output
+        self.max_display = max_display
+        self.image_format = image_format
+        self.n_plots = 0
+        self._anchors = 0
+
+    def anchor(self, kind: str) -> str:
+        self._anchors += 1
+        return f"{kind}-{self._anchors}"
+
+    # ------------------------------------------------------------ figures
+    def figure(self, draw: Any, label: str, caption: str = "") -> str:
+        import matplotlib.pyplot as plt
+
+        from ._svg import figure_to_png_data_uri, figure_to_svg
+
+        ax = draw()
+        fig = ax.figure
+        try:
+            if self.image_format == "svg":
+                markup = figure_to_svg(fig, label=label)
+            else:
+                markup = (
+                    f'<img class="plot" alt="{esc(label)}" src="{figure_to_png_data_uri(fig)}">'
+                )
+        finally:
+            plt.close(fig)
+        self.n_plots += 1
+        cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+        return f"<figure>{markup}{cap}</figure>"
+
+    def outputs_of(self, exp: Explanation) -> list[int]:
+        if self.output is None:
+            return list(range(exp.n_outputs))
+        from ..plots._common import output_index
+
+        return [output_index(exp, self.output)]
+
+    # ------------------------------------------------------------ local
+    def local_section(self, anchor: str, name: str, item: Any) -> str:
+        out = [
+            f'<section class="report-part" id="{esc(anchor)}"><h2>Local report — {esc(name)}</h2>'
+        ]
+        if isinstance(item, Explanation):
+            out.append(self.summary_cards(item))
+            out.append(self.level_block(item))
+            out.append("</section>")
+            return "\n".join(out)
+        levels = {lvl: getattr(item, lvl, None) for lvl in _LEVEL_ORDER}
+        levels = {k: v for k, v in levels.items() if isinstance(v, Explanation)}
+        first = next(iter(levels.values()), None)
+        if first is not None:
+            out.append(self.summary_cards(first))
+        pruning = getattr(item, "pruning", None)
+        if pruning is not None and isinstance(getattr(pruning, "curve", None), pd.DataFrame):
+            out.append(self.pruning_block(pruning))
+        for exp in levels.values():
+            out.append(self.level_block(exp))
+        out.append("</section>")
+        return "\n".join(out)
+
+    def summary_cards(self, exp: Explanation) -> str:
+        cards = []
+        for o in self.outputs_of(exp):
+            oname = exp.output_names[o]
+            fx, base = exp.outputs[0, o], exp.base_values[0, o]
+            cards.append(_card(num(fx), f"model output f(x) · {oname}"))
+            cards.append(_card(num(base), f"base value E[f] · {oname}"))
+            cards.append(_card(num(fx - base), f"f(x) − E[f] · {oname}"))
+        kind = "exact" if exp.exact else f"{exp.method} estimate (± std. errors)"
+        cards.append(_card(esc(kind), "values"))
+        cards.append(_card(esc(exp.link), "link (values are in link space)"))
+        return f'<div class="cards">{"".join(cards)}</div>'
+
+    def pruning_block(self, pruning: Any) -> str:
+        from .. import plots
+
+        tol = getattr(pruning, "tol", None)
+        idx = getattr(pruning, "pruned_index", None)
+        curve = pruning.curve
+        outs = (
+            [str(o) for o in pd.unique(curve["output"])]
+            if "output" in curve.columns
+            else ["output"]
+        )
+        chosen = (
+            outs
+            if self.output is None
+            else [outs[self.output] if isinstance(self.output, int) else self.output]
+        )
+        figs = [
+            self.figure(
+                lambda o=o: plots.pruning_plot(pruning, output=o),
+                label=f"pruning curve for {o}",
+                caption=f"{o}: Shapley value of the older and the recent events at every split.",
+            )
+            for o in chosen
+        ]
+        wide = curve.pivot_table(index="t", columns=["player", "output"], values="value", sort=True)
+        wide = wide.sort_index(ascending=False)
+        cols = ["t"] + [f"{p} · {o}" for p, o in wide.columns]
+        rows = [[t, *row] for t, row in zip(wide.index, wide.to_numpy())]
+        text = (
+            f"Pruning index t = {esc(idx)} with tolerance {esc(tol)}: events before it are grouped "
+            "into “Pruned Events”."
+            if idx is not None
+            else "Pruning curve (no tolerance given)."
+        )
+        return (
+            f'<h3>Pruning</h3><p class="note">{text}</p><div class="grid"><div>{"".join(figs)}</div>'
+            f"<div>{table(cols, rows, numeric=[True] * len(cols))}</div></div>"
+        )
+
+    def level_block(self, exp: Explanation) -> str:
+        from .. import plots
+
+        level = exp.level
+        parts = [f"<h3>{esc(level.capitalize())} level</h3>"]
+        outs = self.outputs_of(exp)
+        figs = []
+        if level == "token":
+            for o in outs:
+                parts.append(plots.text_html(exp, output=o))
+            figs = [
+                self.figure(
+                    lambda o=o: plots.bar(exp, output=o, max_display=self.max_display),
+                    label=f"token attributions to {exp.output_names[o]}",
+                )
+                for o in outs
+            ]
+        elif level == "event":
+            figs.append(
+                self.figure(
+                    lambda: plots.event_heatmap(
+                        exp, output=None if self.output is None else outs[0]
+                    ),
+                    label="event attributions",
+                    caption="Events, most recent first; colour centred at zero.",
+                )
+            )
+        elif level == "cell":
+            figs = [
+                self.figure(
+                    lambda o=o: plots.cell_heatmap(exp, output=o),
+                    label=f"cell attributions to {exp.output_names[o]}",
+                )
+                for o in outs
+            ]
+        else:
+            figs = [
+                self.figure(
+                    lambda o=o: plots.waterfall(exp, output=o, max_display=self.max_display),
+                    label=f"{level} attributions to {exp.output_names[o]}",
+                    caption=f"From the base value to f(x) for {exp.output_names[o]}.",
+                )
+                for o in outs
+            ]
+        parts.append(
+            f'<div class="grid"><div>{"".join(figs)}</div><div>{self.values_table(exp, outs)}</div></div>'
+        )
+        return "\n".join(parts)
+
+    def values_table(self, exp: Explanation, outs: list[int]) -> str:
+        from ..plots import _palette as pal
+
+        cols = ["player"]
+        numeric = [False]
+        has_data = exp.data is not None and np.isfinite(exp.data[0]).any()
+        if has_data:
+            cols.append("feature value")
+            numeric.append(True)
+        for o in outs:
+            cols += [f"value · {exp.output_names[o]}", f"std. error · {exp.output_names[o]}"]
+            numeric += [True, True]
+        rows, swatches = [], []
+        norm = pal.symmetric_norm(exp.values[0][:, outs])
+        for j, player in enumerate(exp.player_names):
+            row: list[Any] = [player]
+            if has_data:
+                row.append(exp.data[0, j])
+            for o in outs:
+                row += [exp.values[0, j, o], exp.std_errors[0, j, o]]
+            rows.append(row)
+            swatches.append(pal.hex_color(pal.value_color(exp.values[0, j, outs[0]], norm)))
+        return table(cols, rows, numeric=numeric, swatches=swatches)
+
+    # ------------------------------------------------------------ global
+    def global_section(self, anchor: str, data: Any, tols: Sequence[float] | None) -> str:
+        out = [f'<section class="report-part" id="{esc(anchor)}"><h2>Global report</h2>']
+        if isinstance(data, Explanation):
+            out.append(self.global_explanation(data))
+        elif _is_global_result(data):
+            out.append(self.global_result(data, tols))
+        elif _is_local_result(data):
+            raise TypeError(
+                "global_ received one sequence's result; pass it as report(local=result), or "
+                "pass explainer.explain_global(X) as global_."
+            )
+        else:
+            raise TypeError(
+                "global_ must be a GlobalExplanation (explainer.explain_global(X)) or an "
+                f"Explanation over many instances; received {type(data).__name__}."
+            )
+        out.append("</section>")
+        return "\n".join(out)
+
+    def global_result(self, res: Any, tols: Sequence[float] | None) -> str:
+        from .. import plots
+
+        parts = [f'<p class="note">{len(res)} sequence(s).</p>']
+        note = ""
+        try:
+            stats = res.pruning_stats(tols)
+        except (ValueError, AttributeError) as exc:
+            stats, note = None, str(exc)
+            if tols is not None:
+                try:
+                    stats = res.pruning_stats(None)
+                except (ValueError, AttributeError):
+                    stats = None
+        if stats is not None:
+            fig = self.figure(
+                lambda: plots.pruning_stats_plot(stats),
+                label="pruning statistics",
+                caption="Events kept per tolerance (mean ± std over sequences).",
+            )
+            rows = stats.to_numpy().tolist()
+            numeric = [c != stats.columns[0] for c in stats.columns]
+            extra = f'<p class="note">{esc(note)}</p>' if note else ""
+            parts.append(
+                f'<h3>Pruning statistics</h3>{extra}<div class="grid"><div>{fig}</div><div>'
+                f"{table(list(stats.columns), rows, numeric=numeric)}</div></div>"
+            )
+        parts.append(self._sequences_table(res))
+        for kind, key in (("event", "t"), ("feature", "feature")):
+            try:
+                frame = getattr(res, f"{kind}_frame")
+            except (ValueError, AttributeError):
+                continue
+            outs = [str(o) for o in pd.unique(frame["output"])]
+            chosen = outs if self.output is None else [self._pick(outs)]
+            figs = []
+            for o in chosen:
+                if kind == "event":
+                    draw = partial(plots.global_event_plot, frame, output=o)
+                else:
+                    draw = partial(
+                        plots.global_feature_plot, frame, output=o, max_display=self.max_display
+                    )
+                figs.append(self.figure(draw, label=f"global {kind} attributions to {o}"))
+            summary = self._summary_table(frame, key, chosen)
+            parts.append(
+                f"<h3>Global {kind} attributions</h3>"
+                f'<div class="grid"><div>{"".join(figs)}</div><div>{summary}</div></div>'
+            )
+        return "\n".join(parts)
+
+    def _sequences_table(self, res: Any) -> str:
+        """One row per sequence: entity, length, pruned index, f(x) and E[f] per output."""
+        rows = []
+        cols = ["entity", "length", "pruned index"]
+        out_names: list[str] = []
+        for loc in getattr(res, "locals", []):
+            levels = [getattr(loc, lvl, None) for lvl in _LEVEL_ORDER]
+            exp = next((e for e in levels if isinstance(e, Explanation)), None)
+            pruning = getattr(loc, "pruning", None)
+            row = [
+                getattr(loc, "entity", ""),
+                getattr(loc, "length", float("nan")),
+                getattr(pruning, "pruned_index", None) if pruning is not None else None,
+            ]
+            if exp is not None:
+                if not out_names:
+                    out_names = [exp.output_names[o] for o in self.outputs_of(exp)]
+                for o in self.outputs_of(exp):
+                    row += [exp.outputs[0, o], exp.base_values[0, o]]
+            rows.append(row)
+        for name in out_names:
+            cols += [f"f(x) · {name}", f"E[f] · {name}"]
+        rows = [r + [float("nan")] * (len(cols) - len(r)) for r in rows]
+        numeric = [False] + [True] * (len(cols) - 1)
+        return f"<h3>Sequences</h3>{table(cols, rows, numeric=numeric)}"
+
+    def _pick(self, outs: list[str]) -> str:
+        if isinstance(self.output, str):
+            if self.output not in outs:
+                raise ValueError(f"output {self.output!r} not found; outputs are {outs}.")
+            return self.output
+        return outs[int(self.output)]
+
+    def _summary_table(self, frame: pd.DataFrame, key: str, outs: list[str]) -> str:
+        frame = frame[frame["output"].astype(str).isin(outs)]
+        keyed = frame.assign(
+            _key=frame[key].astype(object).where(frame[key].notna(), frame.get("player", ""))
+        )
+        grouped = keyed.groupby(["_key", "output"], sort=False)["value"]
+        stats = pd.DataFrame(
+            {
+                "mean": grouped.mean(),
+                "mean |value|": grouped.apply(lambda s: s.abs().mean()),
+                "std": grouped.std(),
+                "n": grouped.count(),
+            }
+        ).reset_index()
+        stats = stats.sort_values("mean |value|", ascending=False, kind="stable")
+        rows = stats[["_key", "output", "mean", "mean |value|", "std", "n"]].to_numpy().tolist()
+        label = "t" if key == "t" else "feature"
+        return table(
+            [label, "output", "mean", "mean |value|", "std", "n"],
+            rows,
+            numeric=[key == "t", False, True, True, True, True],
+        )
+
+    def global_explanation(self, exp: Explanation) -> str:
+        from .. import plots
+
+        parts = [f'<p class="note">{exp.n_instances} instance(s), level “{esc(exp.level)}”.</p>']
+        for o in self.outputs_of(exp):
+            oname = exp.output_names[o]
+            figs = [
+                self.figure(
+                    lambda o=o: plots.bar(exp, output=o, max_display=self.max_display),
+                    label=f"mean absolute attribution to {oname}",
+                )
+            ]
+            if exp.n_instances > 1:
+                figs.append(
+                    self.figure(
+                        lambda o=o: plots.beeswarm(exp, output=o, max_display=self.max_display),
+                        label=f"beeswarm for {oname}",
+                    )
+                )
+                figs.append(
+                    self.figure(
+                        lambda o=o: plots.heatmap(exp, output=o, max_display=self.max_display),
+                        label=f"heatmap for {oname}",
+                    )
+                )
+            absv = np.abs(exp.values[:, :, o])
+            rows = [
+                [
+                    p,
+                    float(exp.values[:, j, o].mean()),
+                    float(absv[:, j].mean()),
+                    float(exp.values[:, j, o].std(ddof=1)) if exp.n_instances > 1 else float("nan"),
+                ]
+                for j, p in enumerate(exp.player_names)
+            ]
+            tab = table(
+                ["player", "mean", "mean |value|", "std"], rows, numeric=[False, True, True, True]
+            )
+            parts.append(
+                f'<h3>{esc(oname)}</h3><div class="grid"><div>{"".join(figs)}</div><div>{tab}</div></div>'
+            )
+        return "\n".join(parts)
+
+
+def _card(value: str, label: str) -> str:
+    """``value`` is already-safe markup; ``label`` is escaped here."""
+    return f'<div class="card"><b>{value}</b><span>{esc(label)}</span></div>'
