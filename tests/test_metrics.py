@@ -264,3 +264,19 @@ def test_plots_return_axes(linear):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_global_importance_of_a_global_explanation(rng):
+    from seqshap.sequence import SequenceExplainer
+
+    model, _, b, w, _ = _sequence_linear(rng)
+    xs = rng.normal(size=(5, *w.shape))
+    glob = SequenceExplainer(model, b).explain_global(
+        xs, levels=("event", "feature"), pruning_tol=None
+    )
+    events = global_importance(glob.event_frame).set_index("t")
+    phi = (w * (xs - b)).sum(axis=2)  # (n, T): event values, oldest first
+    np.testing.assert_allclose(events.loc[-1, "mean_abs"], np.abs(phi[:, -1]).mean(), atol=1e-9)
+    np.testing.assert_allclose(events["se_estimation"], 0.0)  # exact values
+    feats = global_importance(glob.feature_frame)
+    assert list(feats["feature"]) == ["Feature 0", "Feature 1"] and (feats["n"] == 5).all()
