@@ -1,0 +1,327 @@
+"""TimeSHAP 1.0.4 vs seqshap on the AReM tutorial workload, in one process.
+
+    python bench/bench_timeshap.py                 # full run (several minutes: TimeSHAP is slow)
+    python bench/bench_timeshap.py --quick         # 4 test sequences in the global run, T <= 240
+
+Needs TimeSHAP 1.0.4 (``pip install timeshap==1.0.4 --no-deps`` plus altair,
+feedzai-altair-theme, plotly, seaborn; it imports with current shap only after
+``shap.explainers._kernel.Kernel = shap.KernelExplainer``, done below) and the AReM data
+(``/work/shared/data/arem`` or ``$SEQSHAP_AREM``).
+
+Workload (the tutorial's): 2-layer GRU(32) -> Linear -> Sigmoid trained on "cycling vs rest",
+average-event baseline (median of the training events), pruning tolerance 0.025,
+nsamples 32000, cells top 2 events x top 2 features. Both libraries get the same torch model
+through their own ``TorchModelWrapper`` (``f_hs = lambda x, y=None: w.predict_last_hs(x, y)``);
+calls and rows are counted by wrapping ``f_hs``. Exact event values: brute-force enumeration of
+all 2^M coalitions of the pruned window (the pruned prefix's hidden state for x and for the
+baseline computed once; Shapley's formula applied to the 2^M values), independent of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import time
+import warnings
+from math import factorial
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _arem import MODEL_FEATURES, PLOT_FEATS, prepare  # noqa: E402
+
+
+class Counted:
+    """``f(x, h=None)`` that counts calls, rows and row-steps (rows x sequence length)."""
+
+    def __init__(self, f):
+        self.f = f
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = self.rows = self.row_steps = 0
+
+    def __call__(self, x, h=None):
+        self.calls += 1
+        self.rows += int(np.shape(x)[0])
+        self.row_steps += int(np.shape(x)[0]) * int(np.shape(x)[1])
+        return self.f(x, h)
+
+
+def timed(fn, repeat: int = 1):
+    """(result of the last run, best wall time in seconds)."""
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return out, best
+
+
+def exact_event_values(model, x: np.ndarray, base_event: np.ndarray, n_pruned: int) -> np.ndarray:
+    """Exact event-level Shapley values (players: kept events, most recent first, then the
+    pruned prefix) by enumerating all 2^M coalitions with the torch model directly."""
+    import torch
+
+    t_len, _ = x.shape
+    kept = t_len - n_pruned
+    m = kept + (1 if n_pruned else 0)
+    base_seq = np.repeat(base_event[None], t_len, axis=0)
+    with torch.no_grad():
+        if n_pruned:
+            _, h_x = model(torch.from_numpy(x[None, :n_pruned]).float())
+            _, h_b = model(torch.from_numpy(base_seq[None, :n_pruned]).float())
+        z = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)  # bit i = player i
+        values = np.empty(2**m)
+        for lo in range(0, 2**m, 8192):
+            zc = z[lo : lo + 8192]
+            # player i < kept is "Event -(i+1)", i.e. row t_len - 1 - i
+            present = np.zeros((len(zc), kept), dtype=bool)
+            present[:, ::-1] = zc[:, :kept]
+            suffix = np.where(present[:, :, None], x[None, n_pruned:], base_seq[None, n_pruned:])
+            inp = torch.from_numpy(suffix).float()
+            if n_pruned:
+                use_x = torch.from_numpy(zc[:, kept]).view(1, -1, 1)
+                h0 = torch.where(use_x, h_x.expand(-1, len(zc), -1), h_b.expand(-1, len(zc), -1))
+                out, _ = model(inp, h0.contiguous())
+            else:
+                out, _ = model(inp)
+            values[lo : lo + len(zc)] = out[:, 0].double().numpy()
+    sizes = z.sum(1)
+    w_in = np.array(
+        [factorial(s - 1) * factorial(m - s) / factorial(m) if s else 0 for s in range(m + 1)]
+    )
+    w_out = np.array(
+        [factorial(s) * factorial(m - s - 1) / factorial(m) if s < m else 0 for s in range(m + 1)]
+    )
+    return (z * (w_in[sizes] * values)[:, None]).sum(0) - (
+        ~z * (w_out[sizes] * values)[:, None]
+    ).sum(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="4 global sequences, T <= 240")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore")
+    try:
+        import shap
+
+        shap.explainers._kernel.Kernel = shap.KernelExplainer  # TimeSHAP subclasses the old name
+        import timeshap
+        import timeshap.explainer as ts_explainer
+        import timeshap.wrappers as ts_wrappers
+    except ImportError as exc:
+        raise SystemExit(
+            f"TimeSHAP is needed for this benchmark ({exc}); install it with: pip install "
+            "timeshap==1.0.4 --no-deps altair feedzai-altair-theme plotly seaborn"
+        ) from None
+    import seqshap
+    import seqshap.timeshap as ss
+
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    data = prepare()
+    model = data.model
+    average_event = data.average_event
+    base_event = average_event.to_numpy()[0]
+    pos = [i for i, name in enumerate(data.test_ids) if name.startswith("cycling")][0]
+    x = data.x_test[pos : pos + 1].astype(np.float64)
+    print(
+        f"# AReM: {data.x_train.shape[0]} train / {data.x_test.shape[0]} test sequences of "
+        f"{x.shape[1]} x {x.shape[2]}; explained: {data.test_ids[pos]}; timeshap "
+        f"{timeshap.__version__}, seqshap {seqshap.__version__}, torch {torch.__version__}, "
+        f"{args.threads} thread(s)"
+    )
+
+    ts_w = ts_wrappers.TorchModelWrapper(model)
+    ss_w = ss.TorchModelWrapper(model)
+    ts_f = Counted(lambda a, h=None: ts_w.predict_last_hs(a, h))
+    ss_f = Counted(lambda a, h=None: ss_w.predict_last_hs(a, h))
+
+    pruning_dict = {"tol": 0.025}
+    event_dict = {"rs": 42, "nsamples": 32000}
+    feature_dict = {
+        "rs": 42,
+        "nsamples": 32000,
+        "feature_names": MODEL_FEATURES,
+        "plot_features": PLOT_FEATS,
+    }
+    cell_dict = {"rs": 42, "nsamples": 32000, "top_x_feats": 2, "top_x_events": 2}
+
+    # ------------------------------------------------------------------ local report
+    def local(lib, f):
+        return lib.calc_local_report(
+            f,
+            x,
+            dict(pruning_dict),
+            dict(event_dict),
+            dict(feature_dict),
+            dict(cell_dict),
+            average_event,
+        )
+
+    with quiet:
+        ts_out, ts_time = timed(lambda: local(ts_explainer, ts_f))
+    ts_calls, ts_rows = ts_f.calls, ts_f.rows
+    ss_out, ss_time = timed(lambda: (ss_f.reset(), local(ss, ss_f))[1], repeat=3)
+    ss_calls, ss_rows = ss_f.calls, ss_f.rows
+    prun_idx = ss.prune_given_data(ss_out[0], 0.025)
+    ts_idx = ts_explainer.prune_given_data(ts_out[0], 0.025)
+    n_pruned = x.shape[1] + prun_idx
+    exact, exact_time = timed(lambda: exact_event_values(model, x[0], base_event, n_pruned))
+    ts_ev = ts_out[1]["Shapley Value"].to_numpy(dtype=float)
+    ss_ev = ss_out[1]["Shapley Value"].to_numpy(dtype=float)
+    m = len(exact)
+
+    def err(v):
+        if len(v) != m:
+            return "n/a (other pruning)"
+        return f"{np.abs(v - exact).max():.1e} (rel {np.abs(v - exact).max() / np.abs(exact).max():.1e})"
+
+    native = seqshap.sequence.SequenceExplainer(ss_f, base_event, batch_size=4096)
+    ss_f.reset()
+    _, native_time = timed(lambda: native.explain(x[0], pruning_tol=0.025), repeat=3)
+
+    print(
+        f"\n## Local report (pruning tol 0.025 -> pruning index {prun_idx} [TimeSHAP "
+        f"{ts_idx}]; event level {m} players; exact enumeration {exact_time:.2f} s)\n"
+    )
+    rows = [
+        ("TimeSHAP 1.0.4 calc_local_report", ts_time, ts_rows, ts_calls, err(ts_ev)),
+        ("seqshap.timeshap calc_local_report", ss_time, ss_rows, ss_calls, err(ss_ev)),
+        ("seqshap SequenceExplainer.explain", native_time, None, None, "(same engine)"),
+    ]
+    print("| run | wall s | speed-up | model rows | calls | event max abs error vs exact |")
+    print("|---|---:|---:|---:|---:|---|")
+    for name, t, r, c, e in rows:
+        print(
+            f"| {name} | {t:.3f} | {ts_time / t:.0f}x | {r if r is not None else '-'} | "
+            f"{c if c is not None else '-'} | {e} |"
+        )
+
+    # ------------------------------------------------------------------ global
+    tols = [0.05, 0.075]
+    test_df = data.d_test
+    ids = list(dict.fromkeys(test_df["all_id"]))
+    if args.quick:
+        test_df = test_df[test_df["all_id"].isin(ids[:4])]
+    schema = list(test_df.columns)
+    n_seq = test_df["all_id"].nunique()
+    g_prun = {"tol": list(tols)}
+    g_event = {"rs": 42, "nsamples": 32000}
+    g_feat = {
+        "rs": 42,
+        "nsamples": 32000,
+        "feature_names": MODEL_FEATURES,
+        "plot_features": PLOT_FEATS,
+    }
+
+    def run_global(lib, f):
+        pr = lib.prune_all(
+            f, test_df, dict(g_prun), average_event, MODEL_FEATURES, schema, "all_id", "timestamp"
+        )
+        ev = lib.event_explain_all(
+            f,
+            test_df,
+            dict(g_event),
+            pr,
+            average_event,
+            MODEL_FEATURES,
+            schema,
+            "all_id",
+            "timestamp",
+        )
+        fe = lib.feat_explain_all(
+            f,
+            test_df,
+            dict(g_feat),
+            pr,
+            average_event,
+            MODEL_FEATURES,
+            schema,
+            "all_id",
+            "timestamp",
+        )
+        return pr, ev, fe
+
+    ts_f.reset()
+    ss_f.reset()
+    with quiet:
+        try:
+            ts_g, ts_gtime = timed(lambda: run_global(ts_explainer, ts_f))
+            ts_gerr = None
+        except (AssertionError, ValueError) as exc:  # TimeSHAP's global pruning defect
+            ts_g, ts_gtime, ts_gerr = None, np.nan, f"{type(exc).__name__}: {exc}"
+    ts_gcalls, ts_grows = ts_f.calls, ts_f.rows
+    ss_g, ss_gtime = timed(lambda: (ss_f.reset(), run_global(ss, ss_f))[1])
+    stats = ss.pruning_statistics(ss_g[0], tols)
+    print(
+        f"\n## Global: prune_all + event_explain_all + feat_explain_all, {n_seq} AReM test "
+        f"sequences, tolerances {tols}\n"
+    )
+    print("| run | wall s | speed-up | model rows | calls |")
+    print("|---|---:|---:|---:|---:|")
+    if ts_gerr:
+        print(f"| TimeSHAP 1.0.4 | failed: {ts_gerr} | | {ts_grows} | {ts_gcalls} |")
+    else:
+        print(f"| TimeSHAP 1.0.4 | {ts_gtime:.1f} | 1x | {ts_grows} | {ts_gcalls} |")
+    print(
+        f"| seqshap.timeshap | {ss_gtime:.2f} | {ts_gtime / ss_gtime:.0f}x | {ss_f.rows} | "
+        f"{ss_f.calls} |"
+    )
+    if ts_g is not None:
+        same = ts_g[0]["Pruning idx"].to_numpy(float) == ss_g[0]["Pruning idx"].to_numpy(float)
+        a = ts_g[1].merge(ss_g[1], on=["Entity", "Tolerance", "Event"], suffixes=("_ts", "_ss"))
+        diff = np.abs(a["Shapley Value_ts"] - a["Shapley Value_ss"]).max()
+        print(
+            f"\npruning indexes equal: {int(same.sum())}/{len(same)}; max |event value "
+            f"TimeSHAP - seqshap| over {len(a)} shared rows: {diff:.1e}"
+        )
+    print("\nseqshap pruning statistics:\n" + stats.to_string(index=False))
+
+    # ------------------------------------------------------------------ pruning cost vs T
+    lengths = [60, 120, 240] if args.quick else [60, 120, 240, 480, 960, 1920]
+    long_x = np.concatenate([data.x_test[i] for i in range(len(data.x_test))]).astype(np.float64)
+    print("\n## Pruning cost vs sequence length T (one sequence, curve over all T+1 splits)\n")
+    print(
+        "| T | seqshap s | seqshap calls | seqshap row-steps | row-steps / T | "
+        "TimeSHAP s | TimeSHAP row-steps |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for t_len in lengths:
+        seq = long_x[-t_len:]
+        engine = seqshap.sequence.SequenceExplainer(ss_f, base_event, batch_size=4096)
+        engine.prune(seq, None)  # warm-up / model probe
+        ss_f.reset()
+        _, t_ss = timed(lambda seq=seq, engine=engine: engine.prune(seq, 0.025))
+        ss_calls, ss_steps = ss_f.calls, ss_f.row_steps
+        ts_cell, ts_steps = "-", "-"
+        if t_len <= (240 if args.quick else 480):
+            ts_f.reset()
+            with quiet:
+                _, t_ts = timed(
+                    lambda seq=seq: ts_explainer.local_pruning(
+                        ts_f, seq[None], {"tol": 0.025}, average_event
+                    )
+                )
+            ts_cell, ts_steps = f"{t_ts:.2f}", f"{ts_f.row_steps:,}"
+        print(
+            f"| {t_len} | {t_ss:.4f} | {ss_calls} | {ss_steps:,} | {ss_steps / t_len:.1f} | "
+            f"{ts_cell} | {ts_steps} |"
+        )
+    print(
+        f"\n(python {sys.version.split()[0]}, {os.cpu_count()} CPUs; torch threads {args.threads})"
+    )
+
+
+if __name__ == "__main__":
+    main()
