@@ -131,3 +131,15 @@ def test_not_onnx_file(tmp_path):
         adapt(str(bad))
     with pytest.raises(FileNotFoundError):
         adapt(str(tmp_path / "missing.onnx"))
+
+
+def test_pickle_roundtrip_rebuilds_the_session(gru_onnx):
+    import pickle
+
+    x = _x()
+    for model in (adapt(str(gru_onnx)), adapt(ort.InferenceSession(str(gru_onnx)))):
+        clone = pickle.loads(pickle.dumps(model))  # what a process pool does
+        assert type(clone) is type(model) and clone.state_inputs == ["h0"]
+        np.testing.assert_allclose(clone(x), model(x), atol=0)
+        _, state = clone.forward(x[:, :3])
+        np.testing.assert_allclose(clone.forward(x[:, 3:], state)[0], model(x), atol=1e-6)

@@ -128,6 +128,7 @@ def test_explain_long_csv_end_to_end(gru, long_csv, tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sequences"] == 5 and summary["levels"] == ["event", "feature"]
     assert (out / "events.png").is_file() and (out / "features.svg").is_file()
+    assert "<html" in (out / "report.html").read_text()
 
 
 def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys):
@@ -140,7 +141,8 @@ def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys)
     assert code == 0
     printed = capsys.readouterr().out
     assert "explained 1 sequence(s)" in printed and str(out) in printed
-    for name in ("events.png", "features.svg", "cells.png", "pruning.svg", "explanations.parquet"):
+    for name in ("events.png", "features.svg", "cells.png", "pruning.svg", "explanations.parquet",
+                 "report.html"):  # fmt: skip
         assert (out / name).is_file(), name
     # --jobs 2 gives the same numbers as one process (fixed work units and seeds)
     many = np.random.default_rng(3).normal(size=(10, 6, 3))

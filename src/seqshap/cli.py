@@ -403,7 +403,8 @@ def _write_outputs(args, result, levels, formats, n, start) -> None:
     if "feature" in levels:
         write_table(result.feature_frame, out / "features", formats, files)
     if args.tol is not None:
-        tols = sorted({0.0, 0.01, args.tol, 0.05, 0.1})
+        # the pruning search stops at each sequence's pruned index: tolerances >= --tol
+        tols = sorted({args.tol, *(t for t in (0.05, 0.1, 0.2) if t > args.tol)})
         write_table(result.pruning_frame(tols), out / "pruning", formats, files)
         stats = result.pruning_stats(tols)
         write_table(stats, out / "pruning_stats", formats, files)
@@ -449,6 +450,14 @@ def _write_outputs(args, result, levels, formats, n, start) -> None:
                 save_plot(
                     lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
                 )
+        try:
+            from .report import report
+        except ImportError:  # pragma: no cover - the report ships with the package
+            report = None
+        if report is not None:
+            local = result.locals[0] if n == 1 else None
+            report(local=local, global_=result if n > 1 else None, path=out / "report.html")
+            files.append(out / "report.html")
     seconds = time.perf_counter() - start
     summary = {
         "model": str(args.model),

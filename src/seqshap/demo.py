@@ -169,7 +169,7 @@ def run_demo(
     glob = explainer.explain_global(
         x_te, levels=("event", "feature"), pruning_tol=tol, entity_ids=ids
     )
-    stats = glob.pruning_stats([0.0, 0.01, tol, 0.05, 0.1])
+    stats = glob.pruning_stats(sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)}))
     kept = stats.loc[stats["Tolerance"] == tol, "Mean"].iloc[0]
     say(
         f"global {len(x_te)} test sequences: pruning at tol {tol} keeps {kept:.1f} of "

@@ -139,6 +139,30 @@ class OnnxModel(Model):
         self.output_names = graph_names(session, "output_names")
         self.feature_names = graph_names(session, "feature_names")
 
+    # pickling (process pools): the session is rebuilt from its model file or bytes
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("session", "_state_args")}
+        source = getattr(self.session, "_model_bytes", None) or getattr(
+            self.session, "_model_path", None
+        )
+        if source is None:
+            raise TypeError("this ONNX session cannot be re-created in another process.")
+        opts = self.session.get_session_options()
+        state["_session_source"] = (source, opts.intra_op_num_threads, self.session.get_providers())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ort = import_optional("onnxruntime", "ONNX models")
+        source, threads, providers = state.pop("_session_source")
+        self.__dict__.update(state)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(source, sess_options=opts, providers=providers)
+        if hasattr(self, "state_inputs"):
+            inputs = {a.name: a for a in self.session.get_inputs()}
+            self._state_args = [inputs[n] for n in self.state_inputs]
+
     def _rows(self, x: np.ndarray) -> int:
         if self._fixed_batch is not None:
             return self._fixed_batch
@@ -220,7 +244,7 @@ class OnnxRecurrentModel(OnnxModel, RecurrentModel):
         )
 
     def forward(self, x: np.ndarray, state: State = None) -> tuple[np.ndarray, State]:
-        rows = self._rows(x)
+        rows = self.batch_size = self._rows(x)
         scores, states = [], []
         for i in range(0, len(x), rows):
             chunk = x[i : i + rows]

@@ -187,7 +187,7 @@ class TorchRecurrentModel(TorchModel, RecurrentModel):
         return self.module(xt) if state is None else self.module(xt, state)
 
     def forward(self, x: np.ndarray, state: State = None) -> tuple[np.ndarray, State]:
-        rows = self._rows(x)
+        rows = self.batch_size = self._rows(x)
         scores, states = [], []
         with eval_no_grad(self.module):
             for i in range(0, len(x), rows):
