@@ -221,6 +221,25 @@ def test_text_html_escapes_tokens():
     assert html_text.count('class="seqshap-token"') == cases.tokens().n_players
 
 
+def test_text_html_highlights_the_original_text_escaped():
+    text = "Great <b>plot</b>,\nbad end."
+    spans = [[[0, 5]], [[6, 17]], [[17, 18]], [[19, 22]], [[23, 27]]]
+    exp = Explanation(
+        values=np.array([[0.5], [-0.2], [0.0], [-0.6], [0.1]])[None],
+        std_errors=None,
+        base_values=[[0.0]],
+        outputs=[[-0.2]],
+        player_names=["Great", "<b>plot</b>", ",", "bad", "end."],
+        level="word",
+        meta={"text": text, "player_spans": spans},
+    )
+    out = sp.text_html(exp)
+    assert "<b>" not in out and "&lt;b&gt;plot&lt;/b&gt;" in out
+    assert out.count('class="seqshap-token"') == 5
+    assert "\n" in out  # the text's own line break is kept (pre-wrap)
+    assert isinstance(sp.text_plot(exp), matplotlib.axes.Axes)
+
+
 def test_accessor_methods():
     pytest.importorskip("seqshap.plots")
     exp = cases.local_feature()

@@ -162,12 +162,16 @@ def test_plain_explanations_and_png_images(tmp_path):
         local=[cases.local_feature(), cases.local_event(), cases.local_cell()],
         global_=cases.many_feature(),
         image_format="png",
-        output="P(fraud)" if False else None,
     )
     assert plt.get_fignums() == before  # every figure the report drew is closed
     assert text.count('<img class="plot"') >= 6
     assert 'src="data:image/png;base64,' in text
     assert "Global report" in text
+
+
+def test_output_selects_one_output():
+    text = report(local=cases.local_event(), output="class B")
+    assert "class B" in text and "f(x) · class A" not in text
 
 
 def test_multi_instance_local_is_capped(tmp_path):

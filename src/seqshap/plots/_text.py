@@ -19,14 +19,17 @@ from ._common import (
 )
 
 _CHAR_W = 0.6  # monospace advance in em
+#: levels whose players are pieces of a text (seqshap.text.TextExplainer's levels)
+TEXT_LEVELS = ("token", "word", "sentence")
 
 
 def _token_values(explanation: Any, instance: int, output: int | str, call: str):
     exp = as_explanation(explanation, call=call)
-    if exp.level != "token":
+    if exp.level not in TEXT_LEVELS:
         raise ValueError(
-            f"{call} needs a token-level explanation (level='token', player_names = tokens); "
-            f"received level={exp.level!r}. For other levels use bar(explanation)."
+            f"{call} needs a text explanation (level='token', 'word' or 'sentence'; "
+            f"player_names = the pieces of text); received level={exp.level!r}. "
+            "For other levels use bar(explanation)."
         )
     i = instance_index(exp, instance, call=call)
     o = output_index(exp, output)
@@ -107,16 +110,29 @@ def text_html(
     exp, i, o = _token_values(explanation, instance, output, "text_html")
     vals, errs = exp.values[i, :, o], exp.std_errors[i, :, o]
     norm = pal.symmetric_norm(vals)
-    spans = []
-    for tok, v, e in zip(exp.player_names, vals, errs):
-        face = pal.value_color(v, norm)
-        title = html.escape(f"{tok}: {fmt(v, e)}", quote=True)
-        spans.append(
-            f'<span class="seqshap-token" title="{title}" data-value="{v:.6g}" '
+
+    def span(text: str, j: int) -> str:
+        face = pal.value_color(vals[j], norm)
+        title = html.escape(f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}", quote=True)
+        return (
+            f'<span class="seqshap-token" title="{title}" data-value="{vals[j]:.6g}" '
             f'style="background:{pal.hex_color(face)};color:{pal.text_color_on(face)};'
-            f"padding:1px 3px;margin:1px;border-radius:3px;display:inline-block;"
-            f'white-space:pre-wrap">{html.escape(tok, quote=True)}</span>'
+            f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">'
+            f"{html.escape(text, quote=True)}</span>"
         )
+
+    owner = _char_owners(exp)
+    if owner is not None:  # the original text, each player's characters highlighted
+        text = exp.meta["text"]
+        pieces, start = [], 0
+        for k in range(1, len(text) + 1):
+            if k == len(text) or owner[k] != owner[start]:
+                seg = text[start:k]
+                pieces.append(span(seg, owner[start]) if owner[start] >= 0 else html.escape(seg))
+                start = k
+        body = "".join(pieces)
+    else:
+        body = " ".join(span(tok, j) for j, tok in enumerate(exp.player_names))
     fx, base = exp.outputs[i, o], exp.base_values[i, o]
     head = html.escape(
         f"{exp.output_names[o]}: f(x) = {fx:.4g}, base value = {base:.4g}", quote=True
@@ -124,6 +140,28 @@ def text_html(
     return (
         f'<div class="seqshap-text" style="line-height:1.9;font-family:ui-monospace,monospace">'
         f'<div class="seqshap-text-head" style="font-size:0.85em;color:#555">{head}</div>'
-        + " ".join(spans)
-        + "</div>"
+        + f'<div style="white-space:pre-wrap">{body}</div></div>'
     )
+
+
+def _char_owners(exp: Any) -> Any:
+    """Player index of every character of ``meta["text"]`` (−1: none), from
+    ``meta["player_spans"]`` (per player, a list of ``[start, end)`` offsets); None if absent."""
+    import numpy as np
+
+    meta = exp.meta if isinstance(exp.meta, dict) else {}
+    text, spans = meta.get("text"), meta.get("player_spans")
+    if exp.n_instances != 1 or not isinstance(text, str) or not isinstance(spans, list):
+        return None
+    if len(spans) != exp.n_players:
+        return None
+    owner = np.full(len(text), -1, dtype=int)
+    try:
+        for j, player_spans in enumerate(spans):
+            for start, end in player_spans:
+                if not 0 <= int(start) <= int(end) <= len(text):
+                    return None
+                owner[int(start) : int(end)] = j
+    except (TypeError, ValueError):
+        return None
+    return owner

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..explanation import Explanation
+from ..plots._text import TEXT_LEVELS
 from ._html import esc, num, page, table
 
 _LEVEL_ORDER = ("event", "feature", "cell", "window")
@@ -273,7 +274,7 @@ class _Builder:
         parts = [f"<h3>{esc(level.capitalize())} level</h3>"]
         outs = self.outputs_of(exp)
         figs = []
-        if level == "token":
+        if level in TEXT_LEVELS:
             for o in outs:
                 parts.append(plots.text_html(exp, output=o))
             figs = [
