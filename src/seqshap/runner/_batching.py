@@ -119,10 +119,21 @@ class SharedBatcher:
         try:
             for reqs in groups.values():
                 for call in self._pack(reqs):
-                    self._run(call)
-        except BaseException as exc:  # the model failed: every waiting request sees it
+                    try:
+                        self._run(call)
+                    except Exception as exc:
+                        if len(call) == 1:
+                            call[0].error = exc
+                            continue
+                        # find the culprit: run each request alone, each failing on its own
+                        for req in call:
+                            try:
+                                self._run([req])
+                            except Exception as exc:
+                                req.error = exc
+        except BaseException as exc:
             for req in pending:
-                if not req.done:
+                if not req.done and req.error is None:
                     req.error = exc
         finally:
             for req in pending:

@@ -57,7 +57,7 @@ def iter_items(
             raise ValueError("entity_ids is for arrays and lists; a dict already names its ids.")
         return iter(data.items()), len(data), None
     if isinstance(data, np.ndarray) or (
-        isinstance(data, list | tuple) and len(data) and np.ndim(data[0]) == 2
+        isinstance(data, list | tuple) and len(data) and _is_2d(data[0])
     ):
         n = len(data)
         if isinstance(data, np.ndarray) and data.ndim != 3:
@@ -82,6 +82,15 @@ def iter_items(
         "data must be an iterable of (entity_id, array) pairs, a dict, a (n, T, d) array, a list "
         f"of (T_i, d) arrays, a long DataFrame or a parquet path; received {type(data).__name__}."
     )
+
+
+def _is_2d(x: Any) -> bool:
+    if hasattr(x, "ndim"):
+        return x.ndim == 2
+    try:
+        return np.ndim(x) == 2
+    except ValueError:  # ragged, e.g. an (id, array) pair
+        return False
 
 
 def _pairs(data: Iterable) -> Iterator[tuple[Any, Any]]:

@@ -209,14 +209,14 @@ def _chunks(ex: SequenceExplainer, items: Iterator, chunk_size: int) -> Iterator
         except SequenceError as err:
             chunk.bad.append((position, f"<invalid id at position {position}>", err.reason))
             continue
+        if isinstance(raw, _Bad):
+            chunk.bad.append((position, entity, raw.reason))
+            continue
         key = hashlib.blake2b(entity.encode(), digest_size=8).digest()
         if key in seen:
             chunk.bad.append((position, entity, "repeated entity id (an earlier sequence has it)."))
             continue
         seen.add(key)
-        if isinstance(raw, _Bad):
-            chunk.bad.append((position, entity, raw.reason))
-            continue
         try:
             seq = check_item(raw_id, raw, ex.n_features)
             if ex._prepared is None:
