@@ -5,9 +5,11 @@ Task: cycling vs the rest from 480 × 6 RSS sequences. Features are z-scored and
 epochs. One cycling test sequence is then explained against the average event with temporal
 pruning (tol 0.025) at event, feature and cell level, and the test set globally.
 
-    python examples/arem_explain.py [--data ../shared/data/arem] [--out arem_out]
+    python examples/arem_explain.py [--data ../shared/data/arem] [--out arem_out] [--compare]
 
-Writes tidy CSVs of every level and prints timings. Needs torch (``pip install seqshap[torch]``).
+Writes tidy CSVs of every level and prints timings. ``--compare`` also times the prefix-state
+(recurrent) path against the plain path (whole masked sequences) on the same sequence and
+prints the largest difference of their values. Needs torch (``pip install seqshap[torch]``).
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def main(argv=None) -> None:
         "--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/arem")
     )
     parser.add_argument("--out", default="arem_out")
+    parser.add_argument("--compare", action="store_true", help="time recurrent vs plain path")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     X_train, y_train, X_test, y_test = prepare(Path(args.data))
@@ -133,6 +136,50 @@ def main(argv=None) -> None:
     glob.event_frame.to_csv(out / "global_events.csv", index=False)
     glob.feature_frame.to_csv(out / "global_features.csv", index=False)
     print(f"tables written to {out}/")
+    if args.compare:
+        compare_paths(model, mean_event(X_train), X_test[i])
+
+
+def compare_paths(model, event, x) -> None:
+    """Wall time and model work of the recurrent and plain paths on one sequence."""
+    from seqshap.sequence import SequenceExplainer
+
+    rows, results = [], {}
+    for recurrent in (True, False):
+        ex = SequenceExplainer(model, event, feature_names=FEATURES, recurrent=recurrent)
+        ex.prune(x[-8:], 0.025)  # warm up (adapter, torch kernels)
+        t0 = time.perf_counter()
+        pr = ex.prune(x, 0.025)
+        t1 = time.perf_counter()
+        part = ex.prune(x, 0.025, full_curve=False)
+        t2 = time.perf_counter()
+        loc = ex.explain(x, levels=("event", "feature", "cell"), pruning_tol=0.025)
+        t3 = time.perf_counter()
+        results[recurrent] = (pr, loc)
+        path = "recurrent" if recurrent else "plain"
+        rows.append((path, "pruning, full curve", t1 - t0, "-"))
+        rows.append((path, "pruning, stop at index", t2 - t1, "-"))
+        rows.append((path, "local report (pruning + 3 levels)", t3 - t2, ""))
+        for name, exp in loc.levels.items():
+            rows.append(
+                (
+                    path,
+                    f"  {name} level rows/calls",
+                    float("nan"),
+                    f"{int(exp.n_model_rows[0])}/{exp.meta['n_model_calls']}",
+                )
+            )
+        assert part.pruned_index == pr.pruned_index
+    print(f"{'path':10s} {'what':36s} {'seconds':>8s}  model rows/calls")
+    for path, what, sec, extra in rows:
+        print(f"{path:10s} {what:36s} {sec:8.3f}  {extra}")
+    fast, plain = results[True][1], results[False][1]
+    diff = max(
+        float(abs(getattr(fast, lv).values - getattr(plain, lv).values).max())
+        for lv in ("event", "feature", "cell")
+    )
+    curve = float(abs(results[True][0].older - results[False][0].older).max())
+    print(f"max |recurrent - plain|: values {diff:.2e}, pruning curve {curve:.2e}")
 
 
 if __name__ == "__main__":

@@ -182,3 +182,67 @@ def test_needs_a_recurrent_model(data):
     x, bg, _ = data
     with pytest.raises(TypeError, match="RecurrentModel"):
         RecurrentMaskedGame(CallableModel(lambda v: v[:, -1, :1]), x, bg, event_players(T, D).masks)
+
+
+@pytest.mark.parametrize("stop_tol", [0.0, 0.01, 0.05, 10.0])
+def test_early_stop_matches_the_full_curve(models, stop_tol):
+    """Stopping at the first small split (from the end) gives the same values where computed,
+    the same first hit, and fewer steps; both paths agree."""
+    from seqshap.sequence.pruning import pruning_from_split_values
+
+    fast, plain = models
+    rng = np.random.default_rng(9)
+    t_len = 40
+    x, bg = rng.normal(size=(t_len, D)), rng.normal(size=(1, t_len, D))
+    w = np.ones(1)
+    full_c: dict[str, int] = {}
+    part_c: dict[str, int] = {}
+    full = split_values(fast, x, bg, w, identity, counter=full_c)
+    part = split_values(fast, x, bg, w, identity, stop_tol=stop_tol, counter=part_c)
+    plain_part = plain_split_values(plain, x, bg, w, identity, stop_tol=stop_tol)
+    done = ~np.isnan(part[0]).any(axis=1)
+    np.testing.assert_array_equal(done, ~np.isnan(plain_part[0]).any(axis=1))
+    for a, b in zip(full, part):
+        np.testing.assert_allclose(b[done], a[done], atol=1e-10)
+    res_full = pruning_from_split_values(*full, stop_tol, ["o0", "o1"])
+    res_part = pruning_from_split_values(*part, stop_tol, ["o0", "o1"])
+    assert res_full.complete
+    assert res_part.pruned_index == res_full.pruned_index
+    for bigger in (stop_tol, stop_tol + 0.01, stop_tol * 3 + 0.1):
+        assert res_part.index_for(bigger) == res_full.index_for(bigger)
+    if not res_part.complete:
+        assert part_c["steps"] < full_c["steps"]
+        assert len(res_part.curve) < len(res_full.curve)
+        with pytest.raises(ValueError, match="cannot answer tol"):
+            res_part.index_for(stop_tol / 2 - 1e-3)
+    if stop_tol == 10.0:  # t = -1 already qualifies: only the first block is run
+        assert res_part.pruned_index == -1 and not res_part.complete
+
+
+def test_prefix_cache_reuses_prefixes_and_changes_nothing(models):
+    from seqshap.games.recurrent import PrefixCache
+
+    fast, _ = models
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(3, 20, D))
+    cache = PrefixCache(fast)
+    ref_scores, ref_state = fast.forward(x, None)
+    # remember the first 12 steps, then ask for whole rows: they start from step 12
+    s12, st12 = fast.forward(x[:, :12], None)
+    cache.remember(x[:, :12], s12, st12)
+    got_scores, got_state = cache.forward(x, None)
+    np.testing.assert_allclose(got_scores, ref_scores, atol=1e-12)
+    for a, b in zip(_leaves(got_state), _leaves(ref_state)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-12)
+    hits = cache.hits
+    again, _ = cache.forward(x[[2, 0]], None)  # whole rows now cached, in another order
+    np.testing.assert_allclose(again, ref_scores[[2, 0]], atol=1e-12)
+    assert cache.hits == hits + 2
+    cache.clear()
+    assert cache._start(x[0]) == (0, None)
+
+
+def _leaves(state):
+    if isinstance(state, tuple | list):
+        return [leaf for s in state for leaf in _leaves(s)]
+    return [state]

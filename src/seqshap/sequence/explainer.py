@@ -21,7 +21,7 @@ from .._validation import check_budget, check_int, check_names, check_random_sta
 from ..estimators import METHODS, default_budget, estimate
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
-from ..games.recurrent import DEFAULT_CALL_COST, RecurrentMaskedGame
+from ..games.recurrent import DEFAULT_CALL_COST, PrefixCache, RecurrentMaskedGame
 from ..links import get_link
 from ..models import RecurrentModel
 from .baselines import background_for, resolve_baseline
@@ -174,7 +174,11 @@ class SequenceExplainer:
             use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
             if use_states and per_step and self.time_step not in (None, -1):
                 use_states = False  # a step other than the last: whole inputs on the plain path
+            if use_states:
+                model = PrefixCache(model)
             self._prepared = (model, out_names, use_states)
+        if isinstance(self._prepared[0], PrefixCache):
+            self._prepared[0].clear()  # one sequence at a time: never reuse across model changes
 
     @property
     def uses_hidden_states(self) -> bool:
@@ -207,15 +211,29 @@ class SequenceExplainer:
 
     # ------------------------------------------------------------------ pruning
     def prune(
-        self, x: Any, tol: float | None = 0.025, *, lengths: Any = None, padding: str = "post"
+        self,
+        x: Any,
+        tol: float | None = 0.025,
+        *,
+        lengths: Any = None,
+        padding: str = "post",
+        full_curve: bool = True,
     ) -> PruningResult:
-        """Temporal coalition pruning of one sequence: the curve and the pruned index."""
+        """Temporal coalition pruning of one sequence: the curve and the pruned index.
+
+        ``tol=None`` computes the curve only (pruned index None; ``index_for(tol)`` later).
+        ``full_curve=False`` stops at the pruned index (much cheaper for long sequences: the
+        splits near the end need short suffixes only); the curve then covers the splits from
+        the most recent back to about the pruned index.
+        """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
         tol = check_tol(tol, name="pruning_tol")
         self._prepare(seq)
-        return self._prune(seq, tol)
+        return self._prune(seq, tol, full_curve=full_curve)
 
-    def _prune(self, seq: np.ndarray, tol: float | None, counter=None) -> PruningResult:
+    def _prune(
+        self, seq: np.ndarray, tol: float | None, counter=None, full_curve: bool = True
+    ) -> PruningResult:
         model, out_names, use_states = self._prepared
         bg = self._background_for(seq)
         return compute_pruning(
@@ -228,6 +246,7 @@ class SequenceExplainer:
             output_names=out_names,
             batch_size=self.batch_size,
             recurrent=use_states,
+            full_curve=full_curve,
             counter=counter,
         )
 
@@ -247,6 +266,7 @@ class SequenceExplainer:
         window: int | None = None,
         padding: str = "post",
         entity: Any = None,
+        full_curve: bool = True,
     ) -> LocalExplanation:
         """Explain one sequence ``x`` (``(T, d)``, ``(1, T, d)``, or padded with ``lengths``).
 
@@ -255,7 +275,8 @@ class SequenceExplainer:
         and ``top_features`` features with the largest ``|value|`` (max over outputs) in the
         event and feature levels, those at or above ``event_threshold``/``feature_threshold``
         when given. ``feature_groups``: ``{name: [features]}`` players at feature and cell
-        level. ``window``: events per window at window level.
+        level. ``window``: events per window at window level. ``full_curve=False`` stops the
+        pruning search at the pruned index (see :meth:`prune`).
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
         opts = self._check_options(
@@ -267,6 +288,7 @@ class SequenceExplainer:
             feature_threshold,
             window,
         )
+        opts["full_curve"] = bool(full_curve)
         self._prepare(seq)
         resolve_groups(self.feature_names, feature_groups)  # validate early
         rng = check_random_state(self.seed)
@@ -321,7 +343,7 @@ class SequenceExplainer:
         if opts["tol"] is None:
             pruning = None
         elif pruning is None:
-            pruning = self._prune(seq, opts["tol"])
+            pruning = self._prune(seq, opts["tol"], full_curve=opts.get("full_curve", True))
         if pruning is not None:
             n_pruned = pruning.n_pruned
         meta = {
@@ -393,12 +415,16 @@ class SequenceExplainer:
         top_features: int | None = 2,
         feature_groups: Mapping[str, Sequence] | None = None,
         window: int | None = None,
+        full_curve: bool = False,
     ):
         """Explain many sequences: ``(n, T, d)`` (padded with ``lengths``), a list of
         ``(T_i, d)`` arrays, or a long DataFrame (``entity_col``, ``time_col``, features).
 
         Returns a :class:`~seqshap.sequence.summary.GlobalExplanation`. Sequence ``i`` uses the
         generator spawned from ``(seed, i)``, so results do not depend on the order of runs.
+        By default (``full_curve=False``) each pruning search stops at the pruned index, so
+        ``pruning_stats`` answers tolerances ≥ ``pruning_tol``; pass ``full_curve=True`` for
+        every split of every sequence.
         """
         from .summary import GlobalExplanation
 
@@ -425,6 +451,7 @@ class SequenceExplainer:
         opts = self._check_options(
             levels, pruning_tol, top_events, top_features, None, None, window
         )
+        opts["full_curve"] = bool(full_curve)
         self._prepare(seqs[0])
         resolve_groups(self.feature_names, feature_groups)
         root = np.random.SeedSequence(self.seed if isinstance(self.seed, int) else None)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..games.recurrent import split_values
+from ..games.recurrent import older_value, split_blocks, split_values
 from ..models import Model, RecurrentModel
 
 #: bytes of pruning inputs materialised at once on the plain path
@@ -40,8 +40,11 @@ class PruningResult:
         ``T - k`` before them form ``"Pruned Events"``; ``-T`` when nothing is pruned; None when
         no tolerance was given.
     tol : the tolerance used (None: curve only).
-    older, recent : arrays ``(T + 1, k)`` of the values, row ``i`` for ``t = -i``.
+    older, recent : arrays ``(T + 1, k)`` of the values, row ``i`` for ``t = -i`` (NaN for
+        splits not computed).
     length : T.
+    complete : False when the search stopped at the pruned index (``full_curve=False``): the
+        curve then answers :meth:`index_for` for tolerances ≥ ``tol`` only.
     """
 
     curve: pd.DataFrame
@@ -51,6 +54,7 @@ class PruningResult:
     recent: np.ndarray
     length: int
     output_names: list[str]
+    complete: bool = True
 
     @property
     def n_pruned(self) -> int:
@@ -59,6 +63,12 @@ class PruningResult:
 
     def index_for(self, tol: float) -> int:
         """The pruned index at another tolerance (no model calls)."""
+        if not self.complete and (self.tol is None or tol < self.tol):
+            raise ValueError(
+                f"this pruning curve stops at the pruned index for tol={self.tol}, so it cannot "
+                f"answer tol={tol}; compute the full curve (full_curve=True) or use a tolerance "
+                f">= {self.tol}."
+            )
         return pruned_index(self.older, tol)
 
 
@@ -78,36 +88,62 @@ def plain_split_values(
     link,
     *,
     batch_size: int = 1024,
+    stop_tol: float | None = None,
     counter: dict[str, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(v_older, v_recent)`` at splits ``s = 0..T`` (row ``T - s`` … see :func:`split_table`)
-    from whole masked sequences, built in memory-bounded chunks and sent in batches."""
+    """``(v_older, v_recent)`` at splits ``s = 0..T`` from whole masked sequences, built in
+    memory-bounded chunks and sent in batches. Same blocks and ``stop_tol`` rule as
+    :func:`~seqshap.games.recurrent.split_values` (splits not visited are NaN)."""
     t_len, d = x.shape
     m = len(background)
     counter = counter if counter is not None else {}
     steps = np.arange(t_len)
-    splits = np.arange(t_len + 1)
     per_split = 2 * m * t_len * d * 8
     chunk = max(1, _PRUNING_MEMORY // max(1, per_split))
-    raw_o, raw_r = [], []
-    for lo in range(0, t_len + 1, chunk):
-        s = splits[lo : lo + chunk]
-        before = (steps[None, :] < s[:, None])[:, None, :, None]
-        older = np.where(before, x[None, None], background[None])
-        recent = np.where(before, background[None], x[None, None])
-        inputs = np.concatenate([older, recent]).reshape(-1, t_len, d)
-        outs = []
-        for r0 in range(0, len(inputs), batch_size):
-            outs.append(model(inputs[r0 : r0 + batch_size]))
-            counter["calls"] = counter.get("calls", 0) + 1
-        counter["rows"] = counter.get("rows", 0) + len(inputs)
-        counter["steps"] = counter.get("steps", 0) + len(inputs) * t_len
-        out = np.concatenate(outs).reshape(2, len(s), m, -1)
-        raw_o.append(out[0])
-        raw_r.append(out[1])
-    raw_o = np.concatenate(raw_o)
-    raw_r = np.concatenate(raw_r)
-    return link(raw_o.transpose(0, 2, 1) @ weights), link(raw_r.transpose(0, 2, 1) @ weights)
+
+    def run(splits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raw_o, raw_r = [], []
+        for lo in range(0, len(splits), chunk):
+            s = splits[lo : lo + chunk]
+            before = (steps[None, :] < s[:, None])[:, None, :, None]
+            older = np.where(before, x[None, None], background[None])
+            recent = np.where(before, background[None], x[None, None])
+            inputs = np.concatenate([older, recent]).reshape(-1, t_len, d)
+            outs = []
+            for r0 in range(0, len(inputs), batch_size):
+                outs.append(model(inputs[r0 : r0 + batch_size]))
+                counter["calls"] = counter.get("calls", 0) + 1
+            counter["rows"] = counter.get("rows", 0) + len(inputs)
+            counter["steps"] = counter.get("steps", 0) + len(inputs) * t_len
+            out = np.concatenate(outs).reshape(2, len(s), m, -1)
+            raw_o.append(out[0])
+            raw_r.append(out[1])
+        return np.concatenate(raw_o), np.concatenate(raw_r)
+
+    ends_o, ends_r = run(np.array([0, t_len]))
+    k = ends_o.shape[2]
+    older_raw = np.full((t_len + 1, m, k), np.nan)
+    recent_raw = np.full((t_len + 1, m, k), np.nan)
+    older_raw[[0, t_len]], recent_raw[[0, t_len]] = ends_o, ends_r
+    v_empty, v_full = link(ends_o[0].T @ weights), link(ends_o[1].T @ weights)
+    for a, b in split_blocks(t_len):
+        splits = np.arange(max(a, 1), b)
+        if not len(splits):
+            continue
+        o, r = run(splits)
+        older_raw[splits], recent_raw[splits] = o, r
+        if stop_tol is not None:
+            phi = older_value(
+                link(o.transpose(0, 2, 1) @ weights),
+                link(r.transpose(0, 2, 1) @ weights),
+                v_empty,
+                v_full,
+            )
+            if (np.abs(phi).max(axis=1) <= stop_tol).any():
+                break
+    return link(older_raw.transpose(0, 2, 1) @ weights), link(
+        recent_raw.transpose(0, 2, 1) @ weights
+    )
 
 
 def compute_pruning(
@@ -121,18 +157,38 @@ def compute_pruning(
     output_names: list[str],
     batch_size: int = 1024,
     recurrent: bool = False,
+    full_curve: bool = True,
     counter: dict[str, int] | None = None,
 ) -> PruningResult:
-    """Pruning curve and index of ``x`` (T, d) against background rows (m, T, d)."""
+    """Pruning curve and index of ``x`` (T, d) against background rows (m, T, d).
+
+    ``full_curve=False`` (needs ``tol``) stops at the pruned index: the curve then holds the
+    splits from the most recent back to a little beyond it, enough for any tolerance ≥ ``tol``.
+    """
+    stop = None if (full_curve or tol is None) else tol
     if recurrent:
         if not isinstance(model, RecurrentModel):  # pragma: no cover - guarded by the caller
             raise TypeError("the recurrent pruning path needs a RecurrentModel.")
         v_old_s, v_rec_s = split_values(
-            model, x, background, weights, link, batch_size=batch_size, counter=counter
+            model,
+            x,
+            background,
+            weights,
+            link,
+            batch_size=batch_size,
+            stop_tol=stop,
+            counter=counter,
         )
     else:
         v_old_s, v_rec_s = plain_split_values(
-            model, x, background, weights, link, batch_size=batch_size, counter=counter
+            model,
+            x,
+            background,
+            weights,
+            link,
+            batch_size=batch_size,
+            stop_tol=stop,
+            counter=counter,
         )
     return pruning_from_split_values(v_old_s, v_rec_s, tol, output_names)
 
@@ -147,20 +203,23 @@ def pruning_from_split_values(
     # reorder so that row i is t = -i, i.e. s = T - i
     vo = v_old_s[::-1]
     vr = v_rec_s[::-1]
-    older = 0.5 * ((vo - v0) + (vn - vr))
-    recent = 0.5 * ((vr - v0) + (vn - vo))
+    older = older_value(vo, vr, v0, vn)
+    recent = older_value(vr, vo, v0, vn)
     # the empty side of the splits t = 0 and t = -T is exactly 0
     recent[0] = 0.0
     older[t_len] = 0.0
     k = older.shape[1]
-    t = -np.arange(t_len + 1)
+    done = ~np.isnan(older).any(axis=1)
+    complete = bool(done.all())
+    t = -np.arange(t_len + 1)[done]
+    n = len(t)
     curve = pd.DataFrame(
         {
             "t": np.repeat(np.r_[t, t], k),
-            "player": np.repeat(["older"] * (t_len + 1) + ["recent"] * (t_len + 1), k),
-            "output": np.tile(np.asarray(output_names, dtype=object), 2 * (t_len + 1)),
-            "value": np.r_[older.reshape(-1), recent.reshape(-1)],
+            "player": np.repeat(["older"] * n + ["recent"] * n, k),
+            "output": np.tile(np.asarray(output_names, dtype=object), 2 * n),
+            "value": np.r_[older[done].reshape(-1), recent[done].reshape(-1)],
         }
     )
     idx = None if tol is None else pruned_index(older, tol)
-    return PruningResult(curve, idx, tol, older, recent, t_len, list(output_names))
+    return PruningResult(curve, idx, tol, older, recent, t_len, list(output_names), complete)
