@@ -200,16 +200,26 @@ def tooltip(artist: Any, text: str) -> None:
     tips[gid] = text
 
 
+#: standard errors below this are round-off of exact values, not uncertainty
+SE_EPS = 1e-12
+
+
+def any_errors(std_errors: Any) -> bool:
+    """True when some standard error is a real uncertainty (above round-off)."""
+    arr = np.asarray(std_errors, dtype=float)
+    return bool(np.any(np.nan_to_num(arr) > SE_EPS))
+
+
 def fmt(value: float, std_error: float = 0.0) -> str:
     """``0.123`` or ``0.123 ± 0.004``."""
-    if std_error and np.isfinite(std_error) and std_error > 0:
+    if std_error and np.isfinite(std_error) and std_error > SE_EPS:
         return f"{value:.4g} ± {std_error:.2g}"
     return f"{value:.4g}"
 
 
 def error_note(std_errors: np.ndarray) -> str:
     """Axis-label suffix saying what error bars mean, or '' when all values are exact."""
-    return " (bars: ±1 std. error)" if np.any(np.asarray(std_errors) > 0) else ""
+    return " (bars: ±1 std. error)" if any_errors(std_errors) else ""
 
 
 def order_by_importance(

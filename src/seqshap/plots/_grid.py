@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _palette as pal
-from ._common import fmt, tooltip
+from ._common import SE_EPS, fmt, tooltip
 
 _MAX_PATCH_CELLS = 1500  # beyond this one QuadMesh is drawn (no per-cell hover)
 
@@ -45,7 +45,7 @@ def draw_grid(
                     ax.text(
                         c,
                         r,
-                        f"{val:.3g}" if not se else f"{val:.3g}\n±{se:.2g}",
+                        f"{val:.3g}" if se <= SE_EPS else f"{val:.3g}\n±{se:.2g}",
                         ha="center",
                         va="center",
                         fontsize=8 if n_cols < 8 else 6,

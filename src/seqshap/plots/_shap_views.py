@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _palette as pal
 from ._common import (
+    any_errors,
     as_explanation,
     check_max_display,
     error_note,
@@ -75,7 +76,7 @@ def bar(
     y = np.arange(len(v))[::-1]
     colors = pal.sign_colors(v) if local else [pal.POSITIVE] * len(v)
     bars = ax.barh(y, v, color=colors, height=0.7)
-    if np.any(np.asarray(e) > 0):
+    if any_errors(e):
         ax.errorbar(v, y, xerr=e, fmt="none", ecolor="#333333", elinewidth=1, capsize=2)
     names = [exp.player_names[j] for j in shown] + (["others"] if len(rest) else [])
     for patch, name, val, err in zip(bars.patches, names, v, e):
@@ -146,7 +147,7 @@ def waterfall(
     bars = ax.barh(y, widths, left=lefts, color=pal.sign_colors(widths), height=0.7)
     ends = np.asarray(lefts) + np.asarray(widths)
     err = np.asarray([r[2] for r in rows])
-    if np.any(err > 0):
+    if any_errors(err):
         ax.errorbar(ends, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=1, capsize=2)
     for patch, (name, val, se, _) in zip(bars.patches, rows):
         tooltip(patch, f"{name}: {fmt(val, se)}")
@@ -387,7 +388,7 @@ def scatter(
         )
     x, y, e = exp.data[:, j], exp.values[:, j, o], exp.std_errors[:, j, o]
     fig, ax = figure_and_axes(ax, (6.0, 4.2))
-    if np.any(e > 0):
+    if any_errors(e):
         ax.errorbar(x, y, yerr=e, fmt="none", ecolor="#999999", elinewidth=0.8, alpha=0.7, zorder=1)
     if color is None:
         ax.scatter(x, y, s=16, color=pal.NEGATIVE, zorder=2)
