@@ -27,8 +27,6 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".npy", ".npz")
 BASELINES = ("mean_event", "median_event", "mode_event", "average_sequence", "zeros")
 LEVELS = ("event", "feature", "cell", "window")
-#: sequences per work unit; fixed so that results do not depend on --jobs
-CHUNK = 8
 
 
 class UsageError(Exception):
@@ -242,40 +240,6 @@ def save_plot(draw: Any, stem: Path, files: list[Path], size=(7.0, 4.5)) -> None
 
 
 # ------------------------------------------------------------------------------ explain
-def _chunk_seed(seed: int, chunk: int) -> int:
-    return int(np.random.SeedSequence([seed, chunk]).generate_state(1)[0])
-
-
-def _explain_chunk(job: dict[str, Any]) -> list[Any]:
-    """One work unit (runs in a worker process with --jobs > 1)."""
-    from .sequence import SequenceExplainer
-
-    model = (
-        job["model"]
-        if job.get("model") is not None
-        else load_cli_model(job["model_path"], threads=1)
-    )
-    explainer = SequenceExplainer(
-        model,
-        job["baseline"],
-        data=job["baseline_data"],
-        feature_names=job["features"],
-        method=job["method"],
-        budget=job["budget"],
-        seed=job["seed"],
-        link=job["link"],
-        output=job["output"],
-    )
-    result = explainer.explain_global(
-        job["sequences"],
-        levels=job["levels"],
-        pruning_tol=job["tol"],
-        entity_ids=job["ids"],
-        window=job["window"],
-    )
-    return [result.locals, result.output_names]
-
-
 def _parse_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -308,7 +272,10 @@ def _positive_int(value: str) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .sequence.summary import GlobalExplanation
+    """One sequence: a local explanation (plots of every level, HTML report). Several: a global
+    run through :func:`seqshap.runner.explain_many` (shared batches, ``--jobs`` processes,
+    progress bar, ``--resume``); its numbers do not depend on ``--jobs``."""
+    from .sequence import SequenceExplainer
 
     start = time.perf_counter()
     features = _parse_list(args.features)
@@ -316,7 +283,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown:
         raise UsageError(
-            f"--levels {unknown} unknown; choose from {', '.join(LEVELS)}.{_suggest(unknown[0], LEVELS)}"
+            f"--levels {unknown} unknown; choose from {', '.join(LEVELS)}."
+            f"{_suggest(unknown[0], LEVELS)}"
         )
     if "window" in levels and args.window is None:
         raise UsageError("--levels window needs --window N (events per window).")
@@ -340,6 +308,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
     output: Any = args.output
     if output is not None and output.lstrip("-").isdigit():
         output = int(output)
+    try:
+        explainer = SequenceExplainer(
+            model,
+            baseline,
+            data=base_seqs,
+            feature_names=names,
+            method=args.method,
+            budget=args.budget,
+            seed=args.seed,
+            link=args.link,
+            output=output,
+        )
+    except (ValueError, TypeError) as exc:  # options that do not fit the data or the model
+        raise UsageError(str(exc)) from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     formats = ["csv"]
     try:
         import pyarrow  # noqa: F401
@@ -347,129 +331,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
         formats.append("parquet")
     except ImportError:
         pass
-
-    chunks = [(c, slice(i, i + CHUNK)) for c, i in enumerate(range(0, len(seqs), CHUNK))]
-    common = {
-        "baseline": baseline,
-        "baseline_data": base_seqs,
-        "features": names,
-        "method": args.method,
-        "budget": args.budget,
-        "link": args.link,
-        "output": output,
-        "levels": tuple(levels),
-        "tol": args.tol,
-        "window": args.window,
-    }
-    jobs = [
-        {**common, "sequences": seqs[s], "ids": ids[s], "seed": _chunk_seed(args.seed, c)}
-        for c, s in chunks
-    ]
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=len(seqs), desc="explaining", unit="seq", disable=args.quiet or None, file=sys.stderr
-    )
-    results: list[Any] = []
-    if args.jobs > 1 and len(jobs) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        for job in jobs:
-            job["model_path"] = args.model
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for job, res in zip(jobs, pool.map(_explain_chunk, jobs)):
-                results.append(res)
-                bar.update(len(job["sequences"]))
-    else:
-        for job in jobs:
-            results.append(_explain_chunk({**job, "model": model}))
-            bar.update(len(job["sequences"]))
-    bar.close()
-    locals_ = [loc for res in results for loc in res[0]]
-    result = GlobalExplanation(locals_, ids, args.tol, results[0][1])
-    _write_outputs(args, result, levels, formats, len(seqs), start)
-    return EXIT_OK
-
-
-def _write_outputs(args, result, levels, formats, n, start) -> None:
-    from . import plots
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    write_table(result.to_frame(), out / "explanations", formats, files)
-    if "event" in levels:
-        write_table(result.event_frame, out / "events", formats, files)
-    if "feature" in levels:
-        write_table(result.feature_frame, out / "features", formats, files)
-    if args.tol is not None:
-        # the pruning search stops at each sequence's pruned index: tolerances >= --tol
-        tols = sorted({args.tol, *(t for t in (0.05, 0.1, 0.2) if t > args.tol)})
-        write_table(result.pruning_frame(tols), out / "pruning", formats, files)
-        stats = result.pruning_stats(tols)
-        write_table(stats, out / "pruning_stats", formats, files)
-    if not args.no_plots:
-        o = 0 if args.output is None else (args.output if not args.output.isdigit() else 0)
-        if n == 1:
-            loc = result.locals[0]
-            if loc.pruning is not None:
-                save_plot(
-                    lambda ax: plots.pruning_plot(loc.pruning, output=o, ax=ax),
-                    out / "pruning",
-                    files,
-                )
-            if loc.event is not None:
-                save_plot(
-                    lambda ax: plots.event_heatmap(loc.event, ax=ax),
-                    out / "events",
-                    files,
-                    (5.5, min(24.0, 1.5 + 0.2 * loc.event.n_players)),
-                )
-            if loc.feature is not None:
-                save_plot(
-                    lambda ax: plots.bar(loc.feature, output=o, ax=ax), out / "features", files
-                )
-            if loc.cell is not None:
-                save_plot(
-                    lambda ax: plots.cell_heatmap(loc.cell, output=o, ax=ax), out / "cells", files
-                )
-        else:
-            if "event" in levels:
-                save_plot(
-                    lambda ax: plots.global_event_plot(result, output=o, ax=ax),
-                    out / "events",
-                    files,
-                )
-            if "feature" in levels:
-                save_plot(
-                    lambda ax: plots.global_feature_plot(result, output=o, ax=ax),
-                    out / "features",
-                    files,
-                )
-            if args.tol is not None:
-                save_plot(
-                    lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
-                )
-        try:
-            from .report import report
-        except ImportError:  # pragma: no cover - the report ships with the package
-            report = None
-        if report is not None:
-            local = result.locals[0] if n == 1 else None
-            report(local=local, global_=result if n > 1 else None, path=out / "report.html")
-            files.append(out / "report.html")
+    if len(seqs) == 1:
+        local = explainer.explain(
+            seqs[0], levels=tuple(levels), pruning_tol=args.tol, window=args.window, entity=ids[0]
+        )
+        outputs = _write_local(args, local, formats, files)
+    else:
+        outputs = _run_global(args, explainer, seqs, ids, levels, formats, files)
     seconds = time.perf_counter() - start
     summary = {
         "model": str(args.model),
         "data": str(args.data),
-        "sequences": n,
+        "sequences": len(seqs),
         "levels": list(levels),
         "tol": args.tol,
         "baseline": args.baseline,
         "method": args.method,
         "budget": args.budget,
         "seed": args.seed,
-        "outputs": result.output_names,
+        "outputs": outputs,
         "seconds": round(seconds, 2),
         "seqshap": __version__,
     }
@@ -477,12 +358,109 @@ def _write_outputs(args, result, levels, formats, n, start) -> None:
     files.append(out / "summary.json")
     if not args.quiet:
         print(
-            f"explained {n} sequence(s) at {', '.join(levels)} level(s) "
-            f"(outputs: {', '.join(result.output_names)}) in {seconds:.1f} s"
+            f"explained {len(seqs)} sequence(s) at {', '.join(levels)} level(s) "
+            f"(outputs: {', '.join(outputs)}) in {seconds:.1f} s"
         )
         print(f"wrote {len(files)} files to {out}/:")
         for f in files:
             print(f"  {f.relative_to(out)}")
+    return EXIT_OK
+
+
+def _plot_output(args: argparse.Namespace) -> int | str:
+    return 0 if args.output is None or args.output.lstrip("-").isdigit() else args.output
+
+
+def _write_local(
+    args: argparse.Namespace, local: Any, formats: list[str], files: list[Path]
+) -> list[str]:
+    from . import plots
+
+    out = Path(args.out)
+    write_table(local.to_frame(), out / "explanations", formats, files)
+    for level, exp in local.levels.items():
+        write_table(exp.to_frame(), out / f"{level}s", formats, files)
+    if local.pruning is not None:
+        write_table(local.pruning.curve, out / "pruning", formats, files)
+    if not args.no_plots:
+        o = 0 if args.output is not None else _plot_output(args)  # explained outputs only
+        if local.pruning is not None:
+            save_plot(
+                lambda ax: plots.pruning_plot(local.pruning, output=o, ax=ax),
+                out / "pruning",
+                files,
+            )
+        if local.event is not None:
+            size = (5.5, min(24.0, 1.5 + 0.2 * local.event.n_players))
+            save_plot(
+                lambda ax: plots.event_heatmap(local.event, ax=ax), out / "events", files, size
+            )
+        if local.feature is not None:
+            save_plot(lambda ax: plots.bar(local.feature, output=o, ax=ax), out / "features", files)
+        if local.cell is not None:
+            save_plot(
+                lambda ax: plots.cell_heatmap(local.cell, output=o, ax=ax), out / "cells", files
+            )
+        if local.window is not None:
+            save_plot(lambda ax: plots.bar(local.window, output=o, ax=ax), out / "windows", files)
+        try:
+            from .report import report
+        except ImportError:  # pragma: no cover - the report ships with the package
+            report = None
+        if report is not None:
+            report(local=local, path=out / "report.html", title=f"seqshap: {Path(args.data).name}")
+            files.append(out / "report.html")
+    first = next(iter(local.levels.values()), None)
+    return list(first.output_names) if first is not None else []
+
+
+def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]:
+    from . import plots
+    from .runner import explain_many
+
+    out = Path(args.out)
+    run = explain_many(
+        explainer,
+        seqs,
+        entity_ids=ids,
+        levels=tuple(levels),
+        pruning_tol=args.tol,
+        window=args.window,
+        n_jobs=args.jobs,
+        out=out / "run" if args.resume else None,
+        resume=True,
+        progress=not args.quiet,
+    )
+    table = run.table
+    write_table(table, out / "explanations", formats, files)
+    events = table[table["level"] == "event"]
+    features = table[table["level"] == "feature"].rename(columns={"player": "feature"})
+    if not events.empty:
+        write_table(events, out / "events", formats, files)
+    if not features.empty:
+        write_table(features, out / "features", formats, files)
+    stats = None
+    if args.tol is not None:
+        write_table(run.pruning_frame(), out / "pruning", formats, files)
+        stats = run.pruning_stats()
+        write_table(stats, out / "pruning_stats", formats, files)
+    if not args.no_plots:
+        o = 0 if args.output is not None else _plot_output(args)
+        if not events.empty:
+            save_plot(
+                lambda ax: plots.global_event_plot(events, output=o, ax=ax), out / "events", files
+            )
+        if not features.empty:
+            save_plot(
+                lambda ax: plots.global_feature_plot(features, output=o, ax=ax),
+                out / "features",
+                files,
+            )
+        if stats is not None:
+            save_plot(
+                lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
+            )
+    return [str(o) for o in pd.unique(table["output"])]
 
 
 # ------------------------------------------------------------------------------ demo
@@ -631,6 +609,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="seqshap-out", metavar="DIR", help="output folder (default: %(default)s)"
     )
     ex.add_argument("--no-plots", action="store_true", help="write tables only")
+    ex.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep finished chunks in DIR/run and resume an interrupted run of the same command",
+    )
     ex.add_argument(
         "--quiet", action="store_true", help="no progress bar, print nothing on success"
     )
