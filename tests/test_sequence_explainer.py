@@ -446,3 +446,26 @@ def test_window_players_partition_the_window():
     p = window_players(10, 2, 3, n_pruned=2)
     assert p.names == ["Events -3..-1", "Events -6..-4", "Events -8..-7", "Pruned Events"]
     assert (p.masks.sum(0) == 1).all()
+
+
+def test_logit_link_efficiency_and_dataframe_sequence(net, seqs):
+    x, bg = seqs
+    ex = SequenceExplainer(net, bg, link="logit", feature_names=NAMES)
+    loc = ex.explain(pd.DataFrame(x, columns=NAMES), levels=("event", "feature"))
+    with torch.no_grad():
+        was = net.training
+        net.eval()
+        fx = net(torch.as_tensor(x[None]))[0].numpy()[0]
+        fb = net(torch.as_tensor(bg))[0].numpy().mean(0)
+        net.train(was)
+    logit = np.log(fx / (1 - fx))
+    np.testing.assert_allclose(loc.event.outputs[0], logit, atol=1e-9)
+    np.testing.assert_allclose(loc.event.base_values[0], np.log(fb / (1 - fb)), atol=1e-9)
+    for exp in loc.levels.values():
+        assert exp.link == "logit"
+        assert exp.efficiency_gap.max() < 1e-9
+    plain = SequenceExplainer(net, bg, link="logit", recurrent=False).explain(x, levels=("event",))
+    np.testing.assert_allclose(plain.event.values, loc.event.values, atol=1e-9)
+    np.testing.assert_allclose(plain.pruning.older, loc.pruning.older, atol=1e-9)
+    with pytest.raises(ValueError, match="give entity_col"):
+        ex.explain_global(pd.DataFrame(x, columns=NAMES))

@@ -428,6 +428,11 @@ class SequenceExplainer:
         """
         from .summary import GlobalExplanation
 
+        if hasattr(X, "columns") and hasattr(X, "groupby") and entity_col is None:
+            raise ValueError(
+                "X is a DataFrame: give entity_col (the column that identifies sequences) and "
+                f"time_col (the order of events); its columns are {list(X.columns)}."
+            )
         seqs, ids, frame_names = as_sequences(
             X,
             name="X",

@@ -1,8 +1,8 @@
 """Sequence inputs: one place that turns what the user has into a list of ``(T_i, d)`` arrays.
 
-Accepted: a ``(T, d)`` sequence, a ``(n, T, d)`` array (optionally padded, with ``lengths``), a
-list of ``(T_i, d)`` arrays (variable length), or a long-format DataFrame with one row per
-event (``entity_col``, ``time_col``, feature columns).
+Accepted: a ``(T, d)`` sequence (array or DataFrame), a ``(n, T, d)`` array (optionally padded,
+with ``lengths``), a list of ``(T_i, d)`` arrays (variable length), or a long-format DataFrame
+with one row per event (``entity_col``, ``time_col``, feature columns).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def as_sequences(
         raise ValueError(f"padding must be one of {list(PADDING)}; received {padding!r}.")
     entity_ids: list[Any] | None = None
     names: list[str] | None = None
-    if hasattr(x, "columns") and hasattr(x, "groupby"):  # long-format DataFrame
+    if hasattr(x, "columns") and hasattr(x, "groupby") and entity_col is not None:  # long format
         seqs, entity_ids, names = _from_frame(x, name, entity_col, time_col, feature_cols)
     elif isinstance(x, list | tuple) and len(x) and not np.isscalar(x[0]) and np.ndim(x[0]) == 2:
         seqs = [check_array(s, name=f"{name}[{i}]", ndim=2, copy=True) for i, s in enumerate(x)]
@@ -92,7 +92,7 @@ def as_sequences(
 
 
 def _from_frame(df, name, entity_col, time_col, feature_cols):
-    if entity_col is None or entity_col not in df.columns:
+    if entity_col not in df.columns:
         raise ValueError(
             f"{name} is a DataFrame: give entity_col, the column that identifies sequences; "
             f"received entity_col={entity_col!r}, columns are {list(df.columns)}."
