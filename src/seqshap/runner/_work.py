@@ -238,11 +238,26 @@ def add_rows(cols: _Columns, position: int, entity: str, pruning, results, opts:
             )
 
 
+_STATS = (
+    "n_sequences",
+    "n_explained",
+    "wall_seconds",
+    "model_seconds",
+    "n_model_calls",
+    "n_model_rows",
+)
+
+
 def explain_chunk(
     explainer: Any, chunk: Chunk, opts: RunOptions, exec_opts: ExecOptions
 ) -> ChunkResult:
     """Explain a chunk's sequences; a failure of one sequence becomes an error record."""
     start = time.perf_counter()
+    if not chunk.items:  # only bad sequences: nothing to run
+        errors = [{"position": p, "entity": e, "reason": r} for p, e, r in chunk.bad]
+        stats = dict.fromkeys(_STATS, 0.0)
+        stats["n_sequences"] = float(chunk.n_sequences)
+        return ChunkResult(chunk.index, empty_frame(), chunk.entities, errors, stats)
     model, names, use_states = explainer._prepared
     batcher = SharedBatcher(model, exec_opts.memory_budget)
     shared = copy.copy(explainer)
