@@ -64,3 +64,29 @@ def test_bad_method_and_layout():
         adapt(clf, layout="wide")
     with pytest.raises(TypeError, match="has no predict_proba"):
         adapt(LinearRegression().fit(x.reshape(len(x), -1), y), method="predict_proba")
+
+
+def test_models_public_names_resolve_and_imports_stay_light():
+    import subprocess
+    import sys
+
+    import seqshap.models as models
+
+    for name in models.__all__:
+        assert getattr(models, name) is not None, name
+    code = (
+        "import sys, seqshap.models, seqshap.cli, seqshap.demo; "
+        "heavy = {'torch', 'keras', 'onnxruntime', 'transformers', 'sktime', 'sklearn'} "
+        "& set(sys.modules); print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_unsupported_objects_and_options():
+    with pytest.raises(TypeError, match="supported model object"):
+        adapt(object())
+    with pytest.raises(TypeError, match="unexpected options"):
+        adapt(lambda x: x.sum((1, 2)), device="cpu")
+    with pytest.raises(ValueError, match="unknown extension"):
+        adapt("model.h5")
