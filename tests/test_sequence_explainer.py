@@ -469,3 +469,14 @@ def test_logit_link_efficiency_and_dataframe_sequence(net, seqs):
     np.testing.assert_allclose(plain.pruning.older, loc.pruning.older, atol=1e-9)
     with pytest.raises(ValueError, match="give entity_col"):
         ex.explain_global(pd.DataFrame(x, columns=NAMES))
+
+
+def test_fixed_pruned_index(linear):
+    f, x, bg, bw, c = linear
+    ex = SequenceExplainer(f, _bg(bg, bw))
+    loc = ex.explain(x, levels=("event",), pruned_index=-5)
+    assert loc.pruning is None and loc.event.meta["pruned_index"] == -5
+    assert loc.event.player_names[-1] == "Pruned Events" and loc.event.n_players == 6
+    np.testing.assert_allclose(loc.event.values[0, -1], c[:, : T - 5].sum((1, 2)), atol=1e-12)
+    with pytest.raises(ValueError, match="pruned_index must lie in"):
+        ex.explain(x, pruned_index=0)

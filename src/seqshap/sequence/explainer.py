@@ -267,6 +267,7 @@ class SequenceExplainer:
         padding: str = "post",
         entity: Any = None,
         full_curve: bool = True,
+        pruned_index: int | None = None,
     ) -> LocalExplanation:
         """Explain one sequence ``x`` (``(T, d)``, ``(1, T, d)``, or padded with ``lengths``).
 
@@ -276,7 +277,9 @@ class SequenceExplainer:
         event and feature levels, those at or above ``event_threshold``/``feature_threshold``
         when given. ``feature_groups``: ``{name: [features]}`` players at feature and cell
         level. ``window``: events per window at window level. ``full_curve=False`` stops the
-        pruning search at the pruned index (see :meth:`prune`).
+        pruning search at the pruned index (see :meth:`prune`). ``pruned_index``: a fixed
+        split ``-k`` (keep the last ``k`` events) instead of a search; ``pruning_tol`` is then
+        not used and ``pruning`` is None.
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
         opts = self._check_options(
@@ -289,6 +292,15 @@ class SequenceExplainer:
             window,
         )
         opts["full_curve"] = bool(full_curve)
+        if pruned_index is not None:
+            pruned_index = check_int(pruned_index, name="pruned_index")
+            if not -len(seq) <= pruned_index <= -1:
+                raise ValueError(
+                    f"pruned_index must lie in [-{len(seq)}, -1] (keep the last k events); "
+                    f"received {pruned_index}."
+                )
+            opts["tol"] = None
+            opts["pruned_index"] = pruned_index
         self._prepare(seq)
         resolve_groups(self.feature_names, feature_groups)  # validate early
         rng = check_random_state(self.seed)
@@ -346,8 +358,11 @@ class SequenceExplainer:
             pruning = self._prune(seq, opts["tol"], full_curve=opts.get("full_curve", True))
         if pruning is not None:
             n_pruned = pruning.n_pruned
+        fixed = opts.get("pruned_index")
+        if fixed is not None:
+            n_pruned = t_len + fixed
         meta = {
-            "pruned_index": None if pruning is None else pruning.pruned_index,
+            "pruned_index": fixed if pruning is None else pruning.pruned_index,
             "pruning_tol": opts["tol"],
             "length": t_len,
             "entity": None if entity is None else str(entity),
