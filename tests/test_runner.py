@@ -163,6 +163,14 @@ def test_tolerances_share_one_pruning_curve_and_stats():
     assert set(summary["tol"]) == {0.01, 0.05}
 
 
+def test_pruning_stopped_at_the_smallest_tolerance_gives_the_full_curve_table():
+    data = _data(n=8, t=12, ragged=False)
+    full = explain_many(_explainer(), data, full_curve=True, **KW).table
+    stopped = explain_many(_explainer(), data, **KW).table
+    assert full["pruned_index"].min() > -12  # something was pruned: the stop mattered
+    pd.testing.assert_frame_equal(stopped, full, check_exact=True)
+
+
 def test_inputs_dataframe_parquet_generator_give_the_same_table(tmp_path):
     data = _data(n=7)
     d = 3

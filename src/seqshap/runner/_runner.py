@@ -40,6 +40,7 @@ def explain_many(
     feature_groups: Mapping[str, Sequence] | None = None,
     window: int | None = None,
     keep_curve: bool = False,
+    full_curve: bool = False,
     entity_ids: Sequence[Any] | None = None,
     entity_col: str | None = None,
     time_col: str | None = None,
@@ -70,7 +71,10 @@ def explain_many(
     pruning_tol : a tolerance, several (TimeSHAP's global run uses ``[0.05, 0.075]``; the
         pruning curve is computed once per sequence and each level once per distinct pruned
         index), or None (no pruning).
-    keep_curve : also store each sequence's pruning curve (``level="pruning"`` rows).
+    keep_curve : also store each sequence's whole pruning curve (``level="pruning"`` rows).
+    full_curve : compute the pruning curve over every split, as TimeSHAP's ``prune_all``
+        does; by default the search stops at the pruned index of the smallest tolerance,
+        which gives the same pruned indexes and values for much less work on long sequences.
     out : a directory: each finished chunk is written there as a parquet part with an atomic
         rename; a killed run resumes from the finished parts when called again the same way.
         None keeps the results in memory.
@@ -123,6 +127,7 @@ def explain_many(
         window=checked["window"],
         feature_groups=None if feature_groups is None else dict(feature_groups),
         keep_curve=bool(keep_curve),
+        full_curve=bool(full_curve),
     )
     ex = copy.copy(explainer)  # _prepare sets attributes; the user's explainer stays as it was
     items, n_total, frame_names = iter_items(

@@ -1,8 +1,9 @@
 """The work of one chunk: explain its sequences (coalitions packed into shared model calls) and
 turn the explanations into rows of the result table.
 
-Each sequence is pruned once (the whole curve); every tolerance then picks its pruned index
-from that curve, and the levels are computed once per distinct pruned index. The generator of
+Each sequence is pruned once (back to the pruned index of the smallest tolerance, or the whole
+curve with ``full_curve``); every tolerance then picks its pruned index from that curve, and
+the levels are computed once per distinct pruned index. The generator of
 a sequence depends only on ``(run entropy, entity id, number of pruned events)``, so its
 values do not depend on the chunk, the worker, the other sequences or the other tolerances.
 """
@@ -55,6 +56,7 @@ class RunOptions:
     window: int | None = None
     feature_groups: Mapping[str, Sequence] | None = None
     keep_curve: bool = False
+    full_curve: bool = False
 
     def explainer_options(self, tol: float | None) -> dict[str, Any]:
         return {
@@ -115,8 +117,11 @@ def sequence_rng(entropy: int, entity: str, n_pruned: int) -> np.random.Generato
 def explain_sequence(explainer: Any, seq: np.ndarray, entity: str, opts: RunOptions, entropy: int):
     """``(pruning, [(tol, LocalExplanation)])`` of one sequence for every tolerance."""
     pruning = None
-    if any(tol is not None for tol in opts.tolerances):
-        pruning = explainer._prune(seq, None)
+    tols = [tol for tol in opts.tolerances if tol is not None]
+    if tols:
+        # the smallest tolerance prunes furthest back: its search answers every other one
+        full = opts.full_curve or opts.keep_curve
+        pruning = explainer._prune(seq, min(tols), full_curve=full)
     done: dict[int, Any] = {}
     out = []
     for tol in opts.tolerances:
@@ -259,6 +264,9 @@ def explain_chunk(
         stats["n_sequences"] = float(chunk.n_sequences)
         return ChunkResult(chunk.index, empty_frame(), chunk.entities, errors, stats)
     model, names, use_states = explainer._prepared
+    clear = getattr(model, "clear", None)  # a prefix-state cache: each chunk starts afresh,
+    if callable(clear):  # so a chunk's values do not depend on the chunks run before it
+        clear()
     batcher = SharedBatcher(model, exec_opts.memory_budget)
     shared = copy.copy(explainer)
     shared._prepared = (batcher.proxy(), names, use_states)
