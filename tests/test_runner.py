@@ -167,7 +167,7 @@ def test_pruning_stopped_at_the_smallest_tolerance_gives_the_full_curve_table():
     data = _data(n=8, t=12, ragged=False)
     full = explain_many(_explainer(), data, full_curve=True, **KW).table
     stopped = explain_many(_explainer(), data, **KW).table
-    assert full["pruned_index"].min() > -12  # something was pruned: the stop mattered
+    assert full["pruned_index"].max() > -12  # something was pruned: the stop mattered
     pd.testing.assert_frame_equal(stopped, full, check_exact=True)
 
 
