@@ -480,3 +480,37 @@ def test_fixed_pruned_index(linear):
     np.testing.assert_allclose(loc.event.values[0, -1], c[:, : T - 5].sum((1, 2)), atol=1e-12)
     with pytest.raises(ValueError, match="pruned_index must lie in"):
         ex.explain(x, pruned_index=0)
+
+
+def test_per_step_recurrent_module_uses_states_for_the_last_step(seqs):
+    x, bg = seqs
+
+    class PerStep(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.GRU(D, 5, batch_first=True)
+            self.head = torch.nn.Linear(5, 2)
+
+        def forward(self, v, h=None):
+            out, h = self.rnn(v, h)
+            return self.head(out), h  # (n, T, 2): a score per step
+
+    torch.manual_seed(1)
+    net = PerStep().double().eval()
+
+    def f(v, h=None):  # TimeSHAP's form, scores per step
+        with torch.no_grad():
+            out, h = net(torch.as_tensor(v), h)
+        return out.numpy(), h
+
+    fast = SequenceExplainer(f, bg, recurrent=True).explain(x, levels=("event", "feature"))
+    plain = SequenceExplainer(net, bg, recurrent=False).explain(x, levels=("event", "feature"))
+    assert fast.event.meta["path"] == "recurrent"
+    np.testing.assert_allclose(fast.event.values, plain.event.values, atol=1e-10)
+    np.testing.assert_allclose(fast.feature.values, plain.feature.values, atol=1e-10)
+    with torch.no_grad():
+        last = net(torch.as_tensor(x[None]))[0][0, -1].numpy()
+    np.testing.assert_allclose(fast.event.outputs[0], last, atol=1e-10)
+    mid = SequenceExplainer(f, bg, time_step=3).explain(x, levels=("event",), pruning_tol=None)
+    assert mid.event.meta["path"] == "plain"  # another step: whole sequences
+    np.testing.assert_allclose(mid.event.values[0, : T - 4], 0.0, atol=1e-12)  # later events
