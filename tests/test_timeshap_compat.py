@@ -250,3 +250,22 @@ def test_submodules_mirror_timeshap_import_paths():
     assert calc_avg_event is ts.calc_avg_event
     assert get_avg_score_with_avg_event is ts.get_avg_score_with_avg_event
     assert TorchModelWrapper is ts.TorchModelWrapper
+
+
+@pytest.mark.parametrize("recurrent", [True, False])
+def test_prune_all_index_search_equals_full_curve(f_hs, baseline, tmp_path, recurrent):
+    """Without a path, prune_all searches back from the most recent event and stops; with a
+    path it writes every split's values. The pruning indexes must be the same."""
+    data = np.random.default_rng(11).normal(size=(5, 30, 3))
+    f = f_hs if recurrent else (lambda a: f_hs(a)[0])
+    tols = [0.0, 0.005, 0.02, 0.05, 0.2]
+    searched = ts.prune_all(f, data, {"tol": tols}, baseline)
+    curve_path = str(tmp_path / f"curve_{recurrent}.csv")
+    from_curve = ts.prune_all(f, data, {"tol": tols, "path": curve_path}, baseline)
+    pd.testing.assert_frame_equal(searched, from_curve, check_dtype=False)
+    assert len(pd.read_csv(curve_path)) == 5 * 2 * 31
+    on_the_fly = ts.event_explain_all(f, data, {"nsamples": 500, "tol": tols[1:]}, None, baseline)
+    given = ts.event_explain_all(
+        f, data, {"nsamples": 500}, searched[searched["Tolerance"] != 0], baseline
+    )
+    pd.testing.assert_frame_equal(on_the_fly, given)

@@ -9,6 +9,7 @@ itself.)
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -59,10 +60,17 @@ class Engine:
         self.explainer = SequenceExplainer(
             f, as_baseline(baseline), method="auto", batch_size=BATCH_SIZE, recurrent=None
         )
+        self._current: tuple | None = None
 
     def _prepare(self, seq: np.ndarray) -> None:
+        """Prepare the explainer for ``seq``; the same sequence again keeps its prefix-state
+        cache, so pruning and the levels of one sequence share their long prefixes."""
+        key = (seq.shape, hashlib.blake2b(np.ascontiguousarray(seq).tobytes()).digest())
+        if key == self._current:
+            return
         ex = self.explainer
         ex._prepare(seq)
+        self._current = key
         n_out = len(ex._prepared[1])
         if n_out != 1:
             raise ValueError(
@@ -75,6 +83,15 @@ class Engine:
         """Pruning curve of one ``(T, d)`` sequence (index per tolerance via ``index_for``)."""
         self._prepare(seq)
         return self.explainer.prune(seq, tol=None)
+
+    def pruned_indexes(self, seq: np.ndarray, tols: list[float]) -> dict[float, int]:
+        """Pruning index per tolerance without the full curve: the search goes back from the
+        most recent event and stops at the smallest tolerance's index (cost linear in T for a
+        fixed kept window, instead of the full curve's ~T^2 recurrent steps)."""
+        self._prepare(seq)
+        eff = [1e-11 if t == 0 else t for t in tols]  # TimeSHAP reads tol 0 as 1e-11
+        result = self.explainer.prune(seq, min(eff), full_curve=False)
+        return {t: result.index_for(e) for t, e in zip(tols, eff)}
 
     def values(self, seq: np.ndarray, players: Players, nsamples: Any, seed: Any) -> np.ndarray:
         """Shapley values ``(M,)`` of ``players`` for ``seq``."""

@@ -665,10 +665,28 @@ def prune_all(
     if path is not None and os.path.exists(path) and not append_to_files:
         return calc_prun_indexes(pd.read_csv(path), tols)
     seqs, entities = _global_inputs(data, model_features, schema, entity_col, time_col)
-    frame = _prune_frames(Engine(f, baseline), seqs, entities, entity_col, verbose)
+    return _prune_indexes(
+        Engine(f, baseline), seqs, entities, entity_col, tols, path, append_to_files, verbose
+    )
+
+
+def _prune_indexes(engine, seqs, entities, entity_col, tols, path, append, verbose):
+    """Pruning indexes table; the full curves only when they are written to ``path``."""
     if path is not None:
-        _write(frame, path, append=append_to_files)
-    return calc_prun_indexes(frame, tols)
+        frame = _prune_frames(engine, seqs, entities, entity_col, verbose)
+        _write(frame, path, append=append)
+        return calc_prun_indexes(frame, tols)
+    found = {}
+    for i, (seq, ent) in enumerate(zip(seqs, entities)):
+        found[ent] = (len(seq), engine.pruned_indexes(seq, tols))
+        if verbose:
+            log.info("pruned sequence %d/%d (%r)", i + 1, len(seqs), ent)
+    rows = []
+    for uuid in np.unique(np.asarray(list(found), dtype=object)):
+        length, idx = found[uuid]
+        rows.append([uuid, -1, float(-length)])
+        rows.extend([uuid, tol, float(idx[tol])] for tol in tols)
+    return pd.DataFrame(rows, columns=["Entity", "Tolerance", "Pruning idx"])
 
 
 def _pruned_count(pruning_data, entity, tol, length) -> int:
@@ -692,12 +710,12 @@ def _explain_all(level, engine, seqs, entities, d, pruning_data, tols, names):
         for ns in nss:
             for seq, ent in zip(seqs, entities):
                 prev_n, prev = None, None
-                prunings = {}
+                on_the_fly = None
                 for tol in tols:
                     if tol != -1 and pruning_data is None:
-                        if "res" not in prunings:
-                            prunings["res"] = engine.prune(seq)
-                        n_pruned = len(seq) + prunings["res"].index_for(tol)
+                        if on_the_fly is None:
+                            on_the_fly = engine.pruned_indexes(seq, [t for t in tols if t != -1])
+                        n_pruned = len(seq) + on_the_fly[tol]
                     else:
                         n_pruned = _pruned_count(pruning_data, ent, tol, len(seq))
                     if n_pruned != prev_n:
@@ -829,10 +847,9 @@ def calc_global_explanations(
         if path is not None and os.path.exists(path) and not append_to_files:
             prun_indexes = calc_prun_indexes(pd.read_csv(path), tols)
         else:
-            frame = _prune_frames(engine, seqs, entities, entity_col, verbose)
-            if path is not None:
-                _write(frame, path, append=append_to_files)
-            prun_indexes = calc_prun_indexes(frame, tols)
+            prun_indexes = _prune_indexes(
+                engine, seqs, entities, entity_col, tols, path, append_to_files, verbose
+            )
     common = dict(
         baseline=baseline, model_features=model_features, schema=schema, entity_col=entity_col,
         time_col=time_col, append_to_files=append_to_files, engine=engine,
