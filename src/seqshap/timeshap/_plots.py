@@ -3,10 +3,10 @@
 Same names, arguments and input DataFrames as TimeSHAP 1.0.4; each returns a matplotlib
 ``Figure`` (not an Altair chart): save it with ``fig.savefig("report.png")``; in a notebook it
 displays itself. Every function also takes ``ax=`` to draw into an existing Axes (then it returns
-that Axes' figure). Nothing here changes global matplotlib state, calls ``plt.show()`` or
-modifies the DataFrames and dicts it is given (TimeSHAP's ``plot_feat_barplot`` adds a key to
-``plot_features``, ``plot_cell_level`` adds columns to ``cell_data``).
-"""
+that Axes' figure). Colours are seqshap's colour-blind-safe palette (:mod:`seqshap.plots`).
+Nothing here changes global matplotlib state, calls ``plt.show()`` or modifies the DataFrames
+and dicts it is given (TimeSHAP's ``plot_feat_barplot`` adds a key to ``plot_features``,
+``plot_cell_level`` adds columns to ``cell_data``)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,17 @@ def _figure(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
 
 
 def _diverging(vmax: float):
+    """seqshap's diverging palette (:mod:`seqshap.plots`), symmetric around 0."""
     colors = import_optional("matplotlib.colors", "TimeSHAP-style plots")
-    cmap = colors.LinearSegmentedColormap.from_list(
-        "timeshap", ["#5f8fd6", "#99c3fb", "#f5f5f5", "#ffaa92", "#d16f5b"]
-    )
-    return cmap, colors.Normalize(vmin=-vmax, vmax=vmax)
+    from ..plots import diverging_cmap
+
+    return diverging_cmap(), colors.Normalize(vmin=-vmax, vmax=vmax)
+
+
+def _sign_colors(values: np.ndarray) -> list[str]:
+    from ..plots import NEGATIVE, POSITIVE
+
+    return [POSITIVE if v >= 0 else NEGATIVE for v in values]
 
 
 def _event_number(name: str) -> int:
@@ -70,9 +76,9 @@ def plot_temp_coalition_pruning(
     older = data[data["Coalition"] == _OLDER].sort_values("t (event index)")
     t = older["t (event index)"].to_numpy(dtype=float)
     v = older["Shapley Value"].to_numpy(dtype=float)
-    ax.fill_between(t, v, alpha=0.4, color="#618FE0", linewidth=0)
-    ax.plot(t, v, color="#618FE0", label=_OLDER)
-    ax.axvline(pruned_idx, color="#E17560")
+    ax.fill_between(t, v, alpha=0.4, color="#0072B2", linewidth=0)
+    ax.plot(t, v, color="#0072B2", label=_OLDER)
+    ax.axvline(pruned_idx, color="#D55E00")
     ax.text(
         pruned_idx - 0.5,
         ax.get_ylim()[1],
@@ -80,7 +86,7 @@ def plot_temp_coalition_pruning(
         rotation=90,
         va="top",
         ha="right",
-        color="#E17560",
+        color="#D55E00",
         fontweight="bold",
     )
     ax.set_xlabel("t (event index)")
@@ -127,8 +133,8 @@ def plot_feat_barplot(
     values = data["Shapley Value"].to_numpy(dtype=float)
     fig, ax = _figure(ax, (4.0, max(2.0, 0.35 * len(values) + 0.8)))
     y = np.arange(len(values))
-    ax.barh(y, values, color=np.where(values >= 0, "#d16f5b", "#5f8fd6"), height=0.6)
-    ax.axvline(0, color="#798184", linewidth=0.8)
+    ax.barh(y, values, color=_sign_colors(values), height=0.6)
+    ax.axvline(0, color="#666666", linewidth=0.8)
     ax.set_yticks(y, list(data["Feature"]))
     ax.invert_yaxis()
     ax.set_xlabel("Shapley Value")
@@ -250,10 +256,10 @@ def _global_event_ax(ax: Any, data: pd.DataFrame, params: dict) -> None:
     data = data[data["t (event index)"] >= t_limit]
     t = data["t (event index)"].to_numpy(dtype=float)
     v = data["Shapley Value"].to_numpy(dtype=float)
-    ax.scatter(t, v, s=14, alpha=0.25, color="#48caaa", label="Shapley Value")
+    ax.scatter(t, v, s=14, alpha=0.25, color="#0072B2", label="Shapley Value")
     mean = data.groupby("t (event index)")["Shapley Value"].mean()
     ax.scatter(
-        mean.index.to_numpy(dtype=float), mean.to_numpy(), s=30, color="#d76d58", label="Mean"
+        mean.index.to_numpy(dtype=float), mean.to_numpy(), s=30, color="#D55E00", label="Mean"
     )
     ax.set_ylim(lo, hi)
     ax.set_xlabel("t (event index)")
@@ -295,10 +301,10 @@ def _global_feat_ax(ax, data, top_x_feats, threshold, plot_features, params) -> 
             np.full(len(vals), i),
             s=14,
             alpha=0.15,
-            color="#618FE0",
+            color="#0072B2",
             label="Shapley Value" if i == 0 else None,
         )
-        ax.scatter([mean[feat]], [i], s=30, color="#d76d58", label="Mean" if i == 0 else None)
+        ax.scatter([mean[feat]], [i], s=30, color="#D55E00", label="Mean" if i == 0 else None)
     ax.set_yticks(range(len(order)), [names.get(f, f) for f in order])
     ax.invert_yaxis()
     ax.set_xlim(*params.get("axis_lim", [-0.2, 0.6]))
