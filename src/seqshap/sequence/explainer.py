@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from .players import (
     window_players,
 )
 from .pruning import PruningResult, compute_pruning
+
+if TYPE_CHECKING:
+    from .summary import GlobalExplanation
 
 LEVELS = ("event", "feature", "cell", "window")
 #: with budget=None, levels of up to this many players are enumerated exactly
@@ -431,7 +434,7 @@ class SequenceExplainer:
         feature_groups: Mapping[str, Sequence] | None = None,
         window: int | None = None,
         full_curve: bool = False,
-    ):
+    ) -> GlobalExplanation:
         """Explain many sequences: ``(n, T, d)`` (padded with ``lengths``), a list of
         ``(T_i, d)`` arrays, or a long DataFrame (``entity_col``, ``time_col``, features).
 
