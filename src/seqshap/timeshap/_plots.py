@@ -81,17 +81,17 @@ def plot_temp_coalition_pruning(
     ax.axvline(pruned_idx, color="#D55E00")
     ax.text(
         pruned_idx - 0.5,
-        ax.get_ylim()[1],
+        ax.get_ylim()[0],
         "Pruning",
         rotation=90,
-        va="top",
+        va="bottom",
         ha="right",
         color="#D55E00",
         fontweight="bold",
     )
     ax.set_xlabel("t (event index)")
     ax.set_ylabel("Shapley Value")
-    ax.legend(loc="upper left", frameon=False)
+    ax.legend(loc="best", frameon=False, fontsize=8)
     return fig
 
 
@@ -154,9 +154,10 @@ def plot_cell_level(
     cell included). Returns a matplotlib Figure (TimeSHAP: an Altair chart)."""
     data = cell_data.copy()
     params = plot_parameters or {}
-    events = sorted(
+    events = sorted(  # oldest first, as TimeSHAP
         {e for e in data["Event"] if e not in ("Other Events", _PRUNED)},
         key=_event_number,
+        reverse=True,
     )
     events += [e for e in ("Other Events", _PRUNED) if e in set(data["Event"])]
     feats = [f for f in model_features if f in set(data["Feature"])]
@@ -262,6 +263,7 @@ def _global_event_ax(ax: Any, data: pd.DataFrame, params: dict) -> None:
         mean.index.to_numpy(dtype=float), mean.to_numpy(), s=30, color="#D55E00", label="Mean"
     )
     ax.set_ylim(lo, hi)
+    ax.xaxis.set_major_locator(import_optional("matplotlib.ticker").MaxNLocator(integer=True))
     ax.set_xlabel("t (event index)")
     ax.set_ylabel("Shapley Value")
     ax.legend(loc="upper left", frameon=False)
