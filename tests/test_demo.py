@@ -13,7 +13,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("sktime")
 pytest.importorskip("pyarrow")
 
-from seqshap.demo import load_basic_motions, model_info, model_path, run_demo  # noqa: E402
+from seqshap.demo import load_basic_motions, model_info, model_path  # noqa: E402
 from seqshap.models import adapt  # noqa: E402
 
 
@@ -82,10 +82,3 @@ def test_demo_tables_satisfy_efficiency(demo):
     stats = pd.read_csv(tables / "pruning_stats.csv")
     kept = stats["Mean"].iloc[1:].to_numpy()
     assert np.all(np.diff(kept) <= 1e-9)  # larger tolerance, fewer events kept
-
-
-def test_run_demo_subset(tmp_path):
-    lines: list[str] = []
-    result = run_demo(tmp_path, n_test=3, log=lines.append)
-    assert len(lines) == 4 and result.summary["pruned_index"] < 0
-    assert pd.read_csv(tmp_path / "tables" / "global_features.csv")["entity"].nunique() == 3
