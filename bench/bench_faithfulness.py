@@ -118,9 +118,26 @@ def main() -> None:
     elif ts_note is not None:
         print(f"TimeSHAP: not run, it does not import here ({ts_note})\n")
 
+    print_table(results, sizes, 0, stack_faithfulness)
+    print(f"\nSequences with at least 8 players ({sum(m >= 8 for m in sizes)}):\n")
+    print_table(results, sizes, 8, stack_faithfulness)
+    if results["TimeSHAP"]:
+        a = np.array([r.summary["deletion_auc"].iloc[0] for r in results["seqshap exact"]])
+        b = np.array([r.summary["deletion_auc"].iloc[0] for r in results["TimeSHAP"]])
+        d = a - b
+        print(
+            f"\nPaired deletion AUC, seqshap exact − TimeSHAP: {d.mean():.5f} ± "
+            f"{d.std(ddof=1) / np.sqrt(len(d)):.5f} (mean ± SE over sequences; negative = seqshap "
+            f"better); max |difference| {np.abs(d).max():.5f}"
+        )
+
+
+def print_table(results, sizes, min_players, stack_faithfulness) -> None:
+    keep = [i for i, m in enumerate(sizes) if m >= min_players]
     rows = []
     random_row = None
     for label, res in results.items():
+        res = [res[i] for i in keep if i < len(res)]
         if not res:
             continue
         s = stack_faithfulness(res).summary if len(res) > 1 else res[0].summary
@@ -156,15 +173,6 @@ def main() -> None:
     print("|" + "---|" * len(table.columns))
     for _, r in table.iterrows():
         print("| " + " | ".join(str(v) for v in r) + " |")
-    if results["TimeSHAP"]:
-        a = np.array([r.summary["deletion_auc"].iloc[0] for r in results["seqshap exact"]])
-        b = np.array([r.summary["deletion_auc"].iloc[0] for r in results["TimeSHAP"]])
-        d = a - b
-        print(
-            f"\nPaired deletion AUC, seqshap exact − TimeSHAP: {d.mean():.5f} ± "
-            f"{d.std(ddof=1) / np.sqrt(len(d)):.5f} (mean ± SE over sequences; negative = seqshap "
-            f"better); max |difference| {np.abs(d).max():.5f}"
-        )
 
 
 if __name__ == "__main__":
