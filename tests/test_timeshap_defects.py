@@ -241,6 +241,9 @@ def test_multi_output_f_gets_a_clear_error(x, base):
         (lambda f, x, b: ts.local_event(f, x, {}, None, None, np.ones((1, D + 1)), 0), "width|features"),
         (lambda f, x, b: ts.local_feat(f, x, {"feature_names": ["a"]}, None, None, b, 0), "feature_names"),
         (lambda f, x, b: ts.local_cell_level(f, x, {"rs": 1}, None, None, None, None, b, 0), "threshold"),
+        (lambda f, x, b: ts.local_event(f, np.where(x > 1, np.nan, x), {}, None, None, b, 0), "NaN"),
+        (lambda f, x, b: ts.local_pruning(f, np.ones((1, 0, D)), {"tol": 0.1}, b), "empty|at least"),
+        (lambda f, x, b: ts.prune_all(f, np.ones((2, T)), {"tol": 0.1}, b), "entity_col"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_a_clear_error(call, match, f_hs, x, base):
