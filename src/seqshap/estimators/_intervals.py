@@ -12,9 +12,9 @@ hide a biased one: the estimators' variance estimates are unbiased on their own
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtri, stdtrit
 
-Z_975 = float(stats.norm.ppf(0.975))
+Z_975 = float(ndtri(0.975))
 
 
 def t_factor(dof: np.ndarray | float) -> np.ndarray:
@@ -22,5 +22,5 @@ def t_factor(dof: np.ndarray | float) -> np.ndarray:
     dof = np.asarray(dof, dtype=float)
     finite = np.isfinite(dof)
     factor = np.ones_like(dof)
-    factor[finite] = stats.t.ppf(0.975, np.maximum(dof[finite], 1.0)) / Z_975
+    factor[finite] = stdtrit(np.maximum(dof[finite], 1.0), 0.975) / Z_975
     return factor
