@@ -81,7 +81,7 @@ class ProcessBackend:
 class DaskBackend:
     """Chunks as tasks on a Dask distributed cluster (``client``, or the current client).
 
-    The explainer (with its model) is scattered to every worker once.
+    The explainer (with its model) travels with every chunk.
     """
 
     def __init__(self, explainer: Any, opts: RunOptions, exec_opts: ExecOptions, client: Any):
@@ -96,7 +96,9 @@ class DaskBackend:
                 ) from None
         self._distributed = distributed
         self._client = client
-        self._explainer = client.scatter(explainer, broadcast=True, hash=False)
+        # sent with each task (it is small next to a chunk's work): scattering would make
+        # workers re-serialise it for each other, which fails for some torch modules
+        self._explainer = explainer
         self._opts = (opts, exec_opts)
         self._futures: list = []
         self.n_workers = max(1, len(client.scheduler_info().get("workers", {})))

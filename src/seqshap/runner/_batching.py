@@ -61,7 +61,8 @@ class SharedBatcher:
     memory_budget : most bytes of input (float64) per shared call; requests are packed into
         calls up to this size (a single larger request goes alone).
 
-    Counters: ``n_calls``, ``n_rows`` and ``model_seconds`` (time inside the real model).
+    Counters: ``n_calls``, ``n_rows``, ``model_seconds`` (time inside the real model) and
+    ``flush_seconds`` (time of the shared calls including packing and splitting).
     """
 
     def __init__(self, model: Model, memory_budget: int = DEFAULT_BATCH_MEMORY) -> None:
@@ -74,6 +75,7 @@ class SharedBatcher:
         self.n_calls = 0
         self.n_rows = 0
         self.model_seconds = 0.0
+        self.flush_seconds = 0.0
 
     # ------------------------------------------------------------------ participants
     def register(self) -> None:
@@ -110,6 +112,7 @@ class SharedBatcher:
 
     def _flush(self) -> None:
         """Run every pending request (called with the lock held, all active threads parked)."""
+        start = time.perf_counter()
         pending, self._pending = self._pending, []
         pending.sort(key=lambda r: r.slot)  # arrival order varies with timing; slots do not
         groups: dict[tuple, list[_Request]] = {}
@@ -139,6 +142,7 @@ class SharedBatcher:
             for req in pending:
                 req.done = True
             self._cond.notify_all()
+            self.flush_seconds += time.perf_counter() - start
 
     def _pack(self, reqs: list[_Request]) -> Iterator[list[_Request]]:
         row_bytes = 8 * int(np.prod(reqs[0].x.shape[1:], dtype=np.int64))
@@ -175,10 +179,19 @@ class SharedBatcher:
             req.scores = scores[lo:hi]
             if new_state is not None:
                 req.new_state = (
-                    new_state if len(call) == 1 else model.take_state(new_state, np.arange(lo, hi))
+                    new_state
+                    if len(call) == 1
+                    else _slice_state(new_state, lo, hi, model.state_batch_axis)
                 )
             req.done = True
             lo = hi
+
+
+def _slice_state(state: Any, lo: int, hi: int, axis: int) -> Any:
+    """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy."""
+    if isinstance(state, tuple | list):
+        return type(state)(_slice_state(s, lo, hi, axis) for s in state)
+    return state[(slice(None),) * axis + (slice(lo, hi),)]
 
 
 class _PlainProxy(Model):

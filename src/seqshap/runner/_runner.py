@@ -258,6 +258,7 @@ def _drive(
         "n_errors": 0.0,
         "worker_seconds": 0.0,
         "model_seconds": 0.0,
+        "batching_seconds": 0.0,
         "n_model_calls": 0.0,
         "n_model_rows": 0.0,
     }
@@ -284,6 +285,7 @@ def _drive(
         totals["n_errors"] += len(res.errors)
         totals["worker_seconds"] += res.stats["wall_seconds"]
         totals["model_seconds"] += res.stats["model_seconds"]
+        totals["batching_seconds"] += res.stats["batching_seconds"]
         totals["n_model_calls"] += res.stats["n_model_calls"]
         totals["n_model_rows"] += res.stats["n_model_rows"]
         bar.update(len(res.entities))

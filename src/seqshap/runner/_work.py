@@ -248,6 +248,7 @@ _STATS = (
     "n_explained",
     "wall_seconds",
     "model_seconds",
+    "batching_seconds",
     "n_model_calls",
     "n_model_rows",
 )
@@ -293,6 +294,7 @@ def explain_chunk(
         "n_explained": float(len(chunk.items) - sum(isinstance(r, Exception) for r in outs)),
         "wall_seconds": wall,
         "model_seconds": batcher.model_seconds,
+        "batching_seconds": batcher.flush_seconds - batcher.model_seconds,
         "n_model_calls": float(batcher.n_calls),
         "n_model_rows": float(batcher.n_rows),
     }
