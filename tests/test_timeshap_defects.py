@@ -249,3 +249,29 @@ def test_multi_output_f_gets_a_clear_error(x, base):
 def test_bad_input_gets_a_clear_error(call, match, f_hs, x, base):
     with pytest.raises((ValueError, TypeError), match=match):
         call(f_hs, x, base)
+
+
+def test_torch_wrapper_lstm_state_tuples_give_the_plain_path_values(x, base):
+    class LSTMNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = torch.nn.LSTM(D, 4, num_layers=2, batch_first=True)
+            self.head = torch.nn.Linear(4, 1)
+
+        def forward(self, a, h=None):
+            _, (hid, cell) = self.rnn(a) if h is None else self.rnn(a, h)
+            return torch.sigmoid(self.head(hid[-1])), (hid, cell)
+
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        net = LSTMNet().eval()
+    w = ts.TorchModelWrapper(net, batch_budget=2 * T)
+    f_hs = lambda a, h=None: w.predict_last_hs(a, h)  # noqa: E731
+    scores, (h, c) = f_hs(np.repeat(x, 5, axis=0))
+    assert h.shape == c.shape == (2, 5, 4)
+    with_states = ts.local_event(f_hs, x, {}, None, None, base, 3)
+    plain = ts.local_event(lambda a: f_hs(a)[0], x, {}, None, None, base, 3)
+    np.testing.assert_allclose(with_states["Shapley Value"], plain["Shapley Value"], atol=1e-6)
+    assert with_states["Shapley Value"].sum() == pytest.approx(
+        scores[0, 0] - f_hs(np.repeat(base[None], T, axis=1))[0][0, 0], abs=1e-6
+    )
