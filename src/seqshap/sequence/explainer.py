@@ -10,6 +10,7 @@ values of one level sum to ``f(x) − E_b[f(baseline_b)]`` (in link space).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -434,6 +435,7 @@ class SequenceExplainer:
         feature_groups: Mapping[str, Sequence] | None = None,
         window: int | None = None,
         full_curve: bool = False,
+        concurrency: int = 1,
     ) -> GlobalExplanation:
         """Explain many sequences: ``(n, T, d)`` (padded with ``lengths``), a list of
         ``(T_i, d)`` arrays, or a long DataFrame (``entity_col``, ``time_col``, features).
@@ -442,7 +444,10 @@ class SequenceExplainer:
         generator spawned from ``(seed, i)``, so results do not depend on the order of runs.
         By default (``full_curve=False``) each pruning search stops at the pruned index, so
         ``pruning_stats`` answers tolerances ≥ ``pruning_tol``; pass ``full_curve=True`` for
-        every split of every sequence.
+        every split of every sequence. ``concurrency > 1`` explains that many sequences at a
+        time with their model calls packed into shared batches (fewer, larger calls; values
+        equal up to the model's float rounding in batches of other sizes). For very many
+        sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`.
         """
         from .summary import GlobalExplanation
 
@@ -478,11 +483,30 @@ class SequenceExplainer:
         self._prepare(seqs[0])
         resolve_groups(self.feature_names, feature_groups)
         root = np.random.SeedSequence(self.seed if isinstance(self.seed, int) else None)
+        concurrency = check_int(concurrency, name="concurrency", minimum=1)
         locals_ = []
-        for i, seq in enumerate(seqs):
-            self._prepare(seq)
-            rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-            locals_.append(self._explain_one(seq, opts, feature_groups, rng, entity_ids[i]))
+        if concurrency == 1:
+            for i, seq in enumerate(seqs):
+                self._prepare(seq)
+                rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
+                locals_.append(self._explain_one(seq, opts, feature_groups, rng, entity_ids[i]))
+        else:
+            from ..runner import map_shared
+
+            for seq in seqs:
+                self._prepare(seq)  # every width checked before any work
+            model, out_names, use_states = self._prepared
+
+            def one(shared_model, i):
+                local = copy.copy(self)
+                local._prepared = (shared_model, out_names, use_states)
+                rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
+                return local._explain_one(seqs[i], opts, feature_groups, rng, entity_ids[i])
+
+            locals_ = map_shared(one, range(len(seqs)), model, concurrency=concurrency)
+            for res in locals_:
+                if isinstance(res, Exception):
+                    raise res
         return GlobalExplanation(locals_, entity_ids, opts["tol"], list(self._prepared[1]))
 
 
