@@ -339,3 +339,13 @@ def test_bad_arguments():
 def test_columns_are_documented():
     run = explain_many(_explainer(), _data(n=2), **KW)
     assert tuple(run.table.columns) == COLUMNS
+
+
+def test_explain_global_concurrency_gives_the_same_values():
+    data = [x for _, x in _data(n=6)]
+    ex = _explainer("kernel", 30)
+    one = ex.explain_global(data, levels=("event", "feature"), pruning_tol=0.02)
+    many = ex.explain_global(data, levels=("event", "feature"), pruning_tol=0.02, concurrency=6)
+    for a, b in zip(one.locals, many.locals):
+        for level in ("event", "feature"):
+            np.testing.assert_array_equal(getattr(a, level).values, getattr(b, level).values)
