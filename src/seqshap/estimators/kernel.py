@@ -228,6 +228,10 @@ def _solve(z: np.ndarray, w: np.ndarray, y: np.ndarray, delta: np.ndarray):
     a = (zf * w[:, None]).T @ zf
     b = (zf * w[:, None]).T @ y
     try:
+        # a singular A (two players never separated by the sampled coalitions) need not raise:
+        # inv then returns finite garbage (values ~1e13, efficiency lost), hence the cond check
+        if np.linalg.cond(a) > 1e12:
+            raise np.linalg.LinAlgError
         a_inv = np.linalg.inv(a)
         if not np.isfinite(a_inv).all():
             raise np.linalg.LinAlgError
