@@ -192,6 +192,22 @@ def test_no_l1_regularisation_zeroes_values(f_hs, x, base):
         assert np.sign(vals[big]).tolist() == np.sign(exact.to_numpy()[big]).tolist()
 
 
+def test_too_few_nsamples_still_determine_the_values():
+    """nsamples below the number of players cannot determine a regression; the budget is
+    raised to 2M + 2 so that the values stay finite and efficient."""
+
+    def f(a):
+        return np.tanh(np.asarray(a).sum(axis=(1, 2)))[:, None]
+
+    seq = np.random.default_rng(0).normal(size=(1, 12, 2))
+    b = np.zeros((1, 2))
+    target = (f(seq) - f(np.zeros((1, 12, 2))))[0, 0]
+    for rs in range(6):
+        vals = ts.local_event(f, seq, {"rs": rs, "nsamples": 20}, None, None, b, 0)["Shapley Value"]
+        assert vals.sum() == pytest.approx(target, abs=1e-9)
+        assert np.abs(vals).max() < 2
+
+
 def test_dicts_and_arrays_given_are_never_modified(f_hs, x, base):
     dicts = {
         "pruning": {"tol": 0.05},

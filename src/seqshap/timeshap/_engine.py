@@ -29,12 +29,13 @@ def coalitions_budget(n_players: int, nsamples: int) -> int:
     TimeSHAP's ``nsamples`` counts coalitions other than the empty and full ones. All ``2^M``
     coalitions are enumerated (exact values) when ``nsamples`` reaches half of them, so exact
     values never cost more than twice what was asked; otherwise paired KernelSHAP gets
-    ``nsamples + 2`` evaluations (no l1 regularisation).
+    ``nsamples + 2`` evaluations (no l1 regularisation), and at least ``2M + 2``: fewer
+    coalitions cannot determine ``M`` values (the regression would be singular).
     """
     total = 2**n_players
     if n_players <= MAX_EXACT_PLAYERS and total <= 2 * (nsamples + 2):
         return total
-    return nsamples + 2
+    return max(nsamples + 2, 2 * n_players + 2)
 
 
 def as_baseline(baseline: Any) -> np.ndarray:
