@@ -33,8 +33,11 @@ class GlobalRun:
         input), ``n_explained`` and ``n_errors`` (this call), ``wall_seconds``,
         ``sequences_per_second``, ``worker_seconds`` (time spent in chunks, summed over
         workers), ``model_seconds`` (inside the model), ``model_share`` (model / worker time),
-        ``n_model_calls``, ``n_model_rows``, ``overhead_ms_per_sequence`` (worker time outside
-        the model per sequence).
+        ``batching_seconds`` (packing and splitting shared calls), ``n_model_calls``,
+        ``n_model_rows``, ``overhead_ms_per_sequence`` (worker time outside the model per
+        sequence: games, estimators, batching, tables), ``runner_ms_per_sequence`` (the
+        runner's own share of it: reading and gating the input, building the rows, writing
+        parts).
     """
 
     def __init__(

@@ -55,6 +55,7 @@ def explain_many(
     concurrency: int = 16,
     memory_budget: int = DEFAULT_BATCH_MEMORY,
     progress: bool = True,
+    total: int | None = None,
 ) -> GlobalRun:
     """Explain many sequences with ``explainer`` and return a :class:`GlobalRun`.
 
@@ -90,7 +91,8 @@ def explain_many(
     chunk_size : sequences per chunk (the unit of work, writing and resuming).
     concurrency : sequences of a chunk explained concurrently, their model calls packed into
         shared batches of at most ``memory_budget`` bytes of input (1 = one at a time).
-    progress : show a tqdm bar (sequences/s, ETA); False is silent.
+    progress, total : show a tqdm bar (sequences/s, and the ETA when the number of sequences
+        is known: from ``data``, or ``total`` for an iterator); False is silent.
 
     Sequence ``i`` draws its samples from a generator seeded by ``(seed, entity id, pruned
     events)``, so the same seed gives the same table whatever ``n_jobs``, ``backend``,
@@ -137,6 +139,8 @@ def explain_many(
         time_col=time_col,
         feature_cols=feature_cols,
     )
+    if total is not None:
+        n_total = check_int(total, name="total", minimum=0)
     if frame_names is not None and ex.feature_names is None:
         ex.feature_names = frame_names
     seed = explainer.seed if isinstance(explainer.seed, int | np.integer) else None
@@ -196,6 +200,7 @@ def _fingerprint(ex: SequenceExplainer, opts: RunOptions, chunk_size: int, seed)
         "link": ex.link_name,
         "output": json.loads(json.dumps(ex.output, default=str)),
         "time_step": ex.time_step,
+        "feature_names": None if ex.feature_names is None else list(ex.feature_names),
         "baseline_sha256": digest.hexdigest(),
     }
 
@@ -257,15 +262,34 @@ def _drive(
         "n_explained": 0.0,
         "n_errors": 0.0,
         "worker_seconds": 0.0,
+        "explain_seconds": 0.0,
         "model_seconds": 0.0,
         "batching_seconds": 0.0,
         "n_model_calls": 0.0,
         "n_model_rows": 0.0,
+        "parent_seconds": 0.0,
     }
     n_seen = 0
     bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
 
+    def timed(gen: Iterator[Chunk]) -> Iterator[Chunk]:
+        """Chunks, counting the time spent reading and gating them."""
+        while True:
+            start = time.perf_counter()
+            try:
+                chunk = next(gen)
+            except StopIteration:
+                return
+            finally:
+                totals["parent_seconds"] += time.perf_counter() - start
+            yield chunk
+
     def handle(res: ChunkResult) -> None:
+        start = time.perf_counter()
+        _handle(res)
+        totals["parent_seconds"] += time.perf_counter() - start
+
+    def _handle(res: ChunkResult) -> None:
         if res.errors and on_error == "raise":
             err = res.errors[0]
             raise SequenceError(err["entity"], err["reason"], err["position"])
@@ -284,6 +308,7 @@ def _drive(
         totals["n_explained"] += res.stats["n_explained"]
         totals["n_errors"] += len(res.errors)
         totals["worker_seconds"] += res.stats["wall_seconds"]
+        totals["explain_seconds"] += res.stats["explain_seconds"]
         totals["model_seconds"] += res.stats["model_seconds"]
         totals["batching_seconds"] += res.stats["batching_seconds"]
         totals["n_model_calls"] += res.stats["n_model_calls"]
@@ -291,7 +316,7 @@ def _drive(
         bar.update(len(res.entities))
 
     try:
-        for chunk in chunks:
+        for chunk in timed(chunks):
             n_seen += chunk.n_sequences
             if chunk.index in finished:
                 stored = store.chunk_meta(chunk.index)["entities"]
@@ -340,6 +365,13 @@ def _drive(
         ),
         overhead_ms_per_sequence=(
             1e3 * (totals["worker_seconds"] - totals["model_seconds"]) / totals["n_explained"]
+            if totals["n_explained"]
+            else float("nan")
+        ),
+        runner_ms_per_sequence=(
+            1e3
+            * (totals["parent_seconds"] + totals["worker_seconds"] - totals["explain_seconds"])
+            / totals["n_explained"]
             if totals["n_explained"]
             else float("nan")
         ),

@@ -247,6 +247,7 @@ _STATS = (
     "n_sequences",
     "n_explained",
     "wall_seconds",
+    "explain_seconds",
     "model_seconds",
     "batching_seconds",
     "n_model_calls",
@@ -276,7 +277,9 @@ def explain_chunk(
         _, entity, seq = item
         return explain_sequence(shared, seq, entity, opts, exec_opts.entropy)
 
+    explain_start = time.perf_counter()
     outs = map_shared(one, chunk.items, model, concurrency=exec_opts.concurrency, batcher=batcher)
+    explain_seconds = time.perf_counter() - explain_start
     cols = _Columns()
     errors = [{"position": p, "entity": e, "reason": r} for p, e, r in chunk.bad]
     for (position, entity, _), res in zip(chunk.items, outs):
@@ -293,6 +296,7 @@ def explain_chunk(
         "n_sequences": float(chunk.n_sequences),
         "n_explained": float(len(chunk.items) - sum(isinstance(r, Exception) for r in outs)),
         "wall_seconds": wall,
+        "explain_seconds": explain_seconds,
         "model_seconds": batcher.model_seconds,
         "batching_seconds": batcher.flush_seconds - batcher.model_seconds,
         "n_model_calls": float(batcher.n_calls),
