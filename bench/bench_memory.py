@@ -109,7 +109,9 @@ def main() -> None:
         "pruning tol 0.05, budget 64, chunks of 256 written to parquet), one fresh process "
         "per size\n"
     )
-    print("| sequences | peak RSS MB | after imports MB | growth MB | wall s | sequences/s | parts |")
+    print(
+        "| sequences | peak RSS MB | after imports MB | growth MB | wall s | sequences/s | parts |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(

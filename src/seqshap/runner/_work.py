@@ -3,8 +3,8 @@ turn the explanations into rows of the result table.
 
 Each sequence is pruned once (back to the pruned index of the smallest tolerance, or the whole
 curve with ``full_curve``); every tolerance then picks its pruned index from that curve, and
-the levels are computed once per distinct pruned index. The generator of
-a sequence depends only on ``(run entropy, entity id, number of pruned events)``, so its
+the levels are computed once per distinct pruned index. The generator of a sequence depends
+only on ``(run entropy, entity id, number of pruned events)``, so its
 values do not depend on the chunk, the worker, the other sequences or the other tolerances.
 """
 
@@ -72,7 +72,9 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class ExecOptions:
-    """How a chunk is computed (no effect on the values)."""
+    """How a chunk is computed: the run's seed ``entropy``; ``concurrency`` and
+    ``memory_budget`` only change how model calls are packed (values equal up to the model's
+    float rounding in batches of other sizes)."""
 
     entropy: int
     concurrency: int = 16
