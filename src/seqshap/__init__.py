@@ -24,7 +24,7 @@ from .games import FunctionGame, Game, MaskedGame
 from .kernel_explainer import KernelExplainer
 from .models import adapt, load_model
 from .report import report
-from .runner import explain_many
+from .runner import GlobalRun, SequenceError, explain_many
 from .sequence import (
     GlobalExplanation,
     LocalExplanation,
@@ -47,10 +47,12 @@ __all__ = [
     "FunctionGame",
     "Game",
     "GlobalExplanation",
+    "GlobalRun",
     "KernelExplainer",
     "LocalExplanation",
     "MaskedGame",
     "PruningResult",
+    "SequenceError",
     "SequenceExplainer",
     "TextExplainer",
     "adapt",
