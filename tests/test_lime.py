@@ -108,7 +108,7 @@ def test_html_is_self_contained_and_escaped(tmp_path):
 
 def test_pyplot_figure():
     matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
+    import matplotlib.figure
     import matplotlib.pyplot as plt
 
     exp = LimeTextExplainer(class_names=["neg", "pos"], random_state=0).explain_instance(
