@@ -30,6 +30,11 @@ def draw_grid(
     n_rows, n_cols = grid.shape
     norm = pal.symmetric_norm(grid)
     cmap = pal.diverging_cmap()
+    fontsize = 8 if n_cols < 8 else 6
+    # label only rows tall enough for the text: one line for the value, two with "±SE"
+    row_pt = ax.get_position().height * ax.figure.get_size_inches()[1] * 72 / max(n_rows, 1)
+    annotate = annotate and row_pt >= 1.25 * fontsize
+    with_se = row_pt >= 2.5 * fontsize
     if grid.size <= _MAX_PATCH_CELLS:
         for r in range(n_rows):
             for c in range(n_cols):
@@ -45,10 +50,10 @@ def draw_grid(
                     ax.text(
                         c,
                         r,
-                        f"{val:.3g}" if se <= SE_EPS else f"{val:.3g}\n±{se:.2g}",
+                        f"{val:.3g}" if se <= SE_EPS or not with_se else f"{val:.3g}\n±{se:.2g}",
                         ha="center",
                         va="center",
-                        fontsize=8 if n_cols < 8 else 6,
+                        fontsize=fontsize,
                         color=pal.text_color_on(face),
                     )
     else:
