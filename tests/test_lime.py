@@ -107,7 +107,7 @@ def test_html_is_self_contained_and_escaped(tmp_path):
 
 
 def test_pyplot_figure():
-    matplotlib = pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib")
     import matplotlib.figure
     import matplotlib.pyplot as plt
 
