@@ -154,7 +154,19 @@ class SequenceExplainer:
         self._prepared: tuple | None = None
 
     # ------------------------------------------------------------------ setup
-    def _prepare(self, seq: np.ndarray) -> None:
+    def prepare(self, x: Any, *, lengths: Any = None, padding: str = "post") -> list[str]:
+        """Adapt and probe the model on sequence ``x`` (once per explainer) and check its width;
+        returns the names of the explained outputs. Every other method does this itself; call
+        it to check a model and data before long work. Clears the prefix-state cache."""
+        self._prepare(check_sequence(x, name="x", lengths=lengths, padding=padding))
+        return list(self._prepared[1])
+
+    @property
+    def output_names(self) -> list[str] | None:
+        """Names of the explained outputs; None until a sequence was seen (:meth:`prepare`)."""
+        return None if self._prepared is None else list(self._prepared[1])
+
+    def _prepare(self, seq: np.ndarray, keep_states: bool = False) -> None:
         d = seq.shape[1]
         if self.n_features is None:
             self.n_features = d
@@ -181,7 +193,7 @@ class SequenceExplainer:
             if use_states:
                 model = PrefixCache(model)
             self._prepared = (model, out_names, use_states)
-        if isinstance(self._prepared[0], PrefixCache):
+        if isinstance(self._prepared[0], PrefixCache) and not keep_states:
             self._prepared[0].clear()  # one sequence at a time: never reuse across model changes
 
     @property
@@ -376,30 +388,80 @@ class SequenceExplainer:
         need_event = "event" in levels or "cell" in levels
         need_feature = "feature" in levels or "cell" in levels
         results: dict[str, Explanation] = {}
+
+        def run(level: str, **spec: Any) -> Explanation:
+            players, extra = self._level_players(seq, level, n_pruned, feature_groups, **spec)
+            return self._level(seq, bg, players, rng, {**meta, **extra})
+
         if need_event:
-            results["event"] = self._level(seq, bg, event_players(t_len, d, n_pruned), rng, meta)
+            results["event"] = run("event")
         if need_feature:
-            players = feature_players(t_len, self.feature_names, n_pruned, feature_groups)
-            results["feature"] = self._level(seq, bg, players, rng, meta)
+            results["feature"] = run("feature")
         if "cell" in levels:
             top_ev = _top(results["event"], opts["top_events"], opts["event_threshold"])
-            groups = resolve_groups(self.feature_names, feature_groups)
             top_ft = _top(results["feature"], opts["top_features"], opts["feature_threshold"])
-            by_name = dict(groups)
-            top_groups = [(name, by_name[name]) for name in top_ft]
             top_back = [int(name.split("-")[1]) for name in top_ev]
-            players = cell_players(t_len, self.feature_names, top_back, top_groups, n_pruned)
-            results["cell"] = self._level(seq, bg, players, rng, meta)
+            results["cell"] = run("cell", top_events=top_back, top_features=top_ft)
         if "window" in levels:
-            players = window_players(t_len, d, opts["window"], n_pruned)
-            results["window"] = self._level(seq, bg, players, rng, meta)
+            results["window"] = run("window", window=opts["window"])
         for name in levels:
             setattr(out, name, results[name])
         return out
 
-    def _level(self, seq, bg, players: Players, rng, meta) -> Explanation:
+    def _level_players(
+        self,
+        seq: np.ndarray,
+        level: str,
+        n_pruned: int,
+        feature_groups: Mapping[str, Sequence] | None,
+        *,
+        top_events: list[int] | None = None,
+        top_features: list[str] | None = None,
+        window: int | None = None,
+    ) -> tuple[Players, dict[str, Any]]:
+        """The players of ``level`` (checked arguments) and the meta that rebuilds them:
+        ``level``, ``feature_groups`` (``{name: [columns]}`` or None), ``top_events`` (steps
+        back), ``top_features`` (feature or group names) and ``window``, where they apply."""
+        t_len, d = seq.shape
+        extra: dict[str, Any] = {"level": level}
+        if level in ("feature", "cell"):
+            groups = resolve_groups(self.feature_names, feature_groups)
+            extra["feature_groups"] = (
+                None if feature_groups is None else {name: list(cols) for name, cols in groups}
+            )
+        if level == "event":
+            return event_players(t_len, d, n_pruned), extra
+        if level == "feature":
+            return feature_players(t_len, self.feature_names, n_pruned, feature_groups), extra
+        if level == "cell":
+            by_name = dict(groups)
+            top_groups = [(name, by_name[name]) for name in top_features]
+            extra["top_events"] = [int(b) for b in top_events]
+            extra["top_features"] = [str(name) for name in top_features]
+            players = cell_players(t_len, self.feature_names, top_events, top_groups, n_pruned)
+            return players, extra
+        extra["window"] = int(window)
+        return window_players(t_len, d, window, n_pruned), extra
+
+    def _level(
+        self,
+        seq,
+        bg,
+        players: Players,
+        rng,
+        meta,
+        *,
+        method: str | None = None,
+        budget: int | None = None,
+        seed: Any = None,
+    ) -> Explanation:
+        """Estimate one level; ``method``/``budget``/``seed`` default to the explainer's
+        (``seed`` is only recorded: ``rng`` draws)."""
         game = self._game(seq, bg, players)
-        est = estimate(game, self.method, self._budget_for(players.n_players), seed=rng)
+        method = self.method if method is None else method
+        budget = self._budget_for(players.n_players) if budget is None else budget
+        seed = self.seed if seed is None else seed
+        est = estimate(game, method, budget, seed=rng)
         level_meta = dict(meta)
         level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
         level_meta["n_model_calls"] = int(game.n_model_calls)
@@ -410,12 +472,255 @@ class SequenceExplainer:
             player_names=players.names,
             output_names=game.output_names,
             level=players.level,
-            budget=self._budget_for(players.n_players),
-            seed=self.seed if isinstance(self.seed, int) else None,
+            budget=budget,
+            seed=seed if isinstance(seed, int) else None,
             link=self.link_name,
             n_model_rows=[game.n_model_rows],
             meta=level_meta,
         )
+
+    # ------------------------------------------------------------------ one level, public
+    def game(
+        self,
+        x: Any,
+        level: str | None = None,
+        *,
+        players: Players | None = None,
+        pruned_index: int | None = None,
+        top_events: Sequence[int | str] | None = None,
+        top_features: Sequence[int | str] | None = None,
+        feature_groups: Mapping[str, Sequence] | None = None,
+        window: int | None = None,
+        lengths: Any = None,
+        padding: str = "post",
+        reuse_states: bool = False,
+    ) -> MaskedGame:
+        """The game whose players are those of ``level`` for sequence ``x``: the value function
+        :meth:`explain` estimates (same players, order, baseline, link and path).
+
+        Returns a :class:`~seqshap.games.MaskedGame`, or a
+        :class:`~seqshap.games.recurrent.RecurrentMaskedGame` on the prefix-state path; value
+        it with :func:`seqshap.estimators.estimate` or any ``Game`` consumer.
+
+        Parameters
+        ----------
+        level : "event", "feature", "cell" or "window"; or None with ``players``.
+        players : a :class:`~seqshap.sequence.Players` of your own (masks ``(M, T, d)``)
+            instead of a level; the other level options must then be left out.
+        pruned_index : ``-k`` keeps the last ``k`` events as players and the ones before form
+            ``"Pruned Events"``; None prunes nothing.
+        top_events, top_features : cell level only: the events (steps back, 1 = the most
+            recent, or labels ``"Event -i"``) and features (names, or with ``feature_groups``
+            group names; or indices into them) given their own cells, in this order.
+        feature_groups : ``{name: [features]}`` players at feature and cell level.
+        window : window level only: events per window.
+        lengths, padding : as in :meth:`explain`.
+        reuse_states : keep the prefix states cached by earlier calls (pruning, other levels of
+            the same sequence) instead of starting afresh: fewer model steps, values equal up
+            to float rounding. Only while the model is unchanged.
+        """
+        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        players, _ = self._resolve_level(
+            seq, level, players, pruned_index, top_events, top_features, feature_groups, window
+        )
+        return self._game(seq, self._background_for(seq), players)
+
+    def game_for(
+        self,
+        x: Any,
+        explanation: Explanation,
+        *,
+        lengths: Any = None,
+        padding: str = "post",
+        reuse_states: bool = False,
+    ) -> MaskedGame:
+        """The game that produced ``explanation`` (one level of :meth:`explain` or
+        :meth:`explain_level` for sequence ``x``), rebuilt from what its ``meta`` records
+        (``pruned_index``, ``top_events``, ``top_features``, ``feature_groups``, ``window``).
+
+        Estimating it again (e.g. ``estimate(game, "exact", 2**game.n_players)``) gives the
+        explanation's values (exactly, where those were exact). Raises ``ValueError`` when
+        ``x`` is not the sequence that was explained.
+        """
+        if not isinstance(explanation, Explanation):
+            raise TypeError(
+                "explanation must be a seqshap Explanation (one level of explain()); received "
+                f"{type(explanation).__name__}."
+            )
+        level, meta = explanation.level, explanation.meta
+        if level not in LEVELS:
+            raise ValueError(
+                f"explanation.level must be one of {list(LEVELS)} to rebuild its game; received "
+                f"{level!r}."
+            )
+        if meta.get("custom_players"):
+            raise ValueError(
+                "explanation was computed for players=... of your own, which its meta does not "
+                "record; rebuild the game with game(x, players=<the same Players>)."
+            )
+        needed = {"cell": ("top_events", "top_features"), "window": ("window",)}.get(level, ())
+        missing = [key for key in needed if meta.get(key) is None]
+        if missing:
+            raise ValueError(
+                f"the {level} players cannot be rebuilt: explanation.meta lacks {missing} (explain "
+                "records them; this explanation predates that or was built elsewhere). Explain x "
+                "again, or build the game from the players' masks: game(x, players=Players(names, "
+                "masks, level))."
+            )
+        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        length = meta.get("length")
+        if length is not None and int(length) != len(seq):
+            raise ValueError(
+                f"the explanation's players do not match x: it explains a sequence of {length} "
+                f"events and x has {len(seq)}; pass the sequence that was explained."
+            )
+        spec: dict[str, Any] = {}
+        if level == "cell":
+            spec = {"top_events": meta["top_events"], "top_features": meta["top_features"]}
+        elif level == "window":
+            spec = {"window": meta["window"]}
+        game = self.game(
+            seq,
+            level,
+            pruned_index=meta.get("pruned_index"),
+            feature_groups=meta.get("feature_groups") if level in ("feature", "cell") else None,
+            reuse_states=reuse_states,
+            **spec,
+        )
+        if list(game.player_names) != list(explanation.player_names):
+            raise ValueError(
+                f"the {level} players rebuilt for x ({game.n_players}: {game.player_names[:3]}…) "
+                f"do not match the explanation's ({explanation.n_players}: "
+                f"{explanation.player_names[:3]}…); pass the sequence and explainer (feature "
+                "names) that produced it."
+            )
+        return game
+
+    def explain_level(
+        self,
+        x: Any,
+        level: str | None = None,
+        *,
+        players: Players | None = None,
+        budget: int | None = None,
+        seed: Any = None,
+        method: str | None = None,
+        pruned_index: int | None = None,
+        top_events: Sequence[int | str] | None = None,
+        top_features: Sequence[int | str] | None = None,
+        feature_groups: Mapping[str, Sequence] | None = None,
+        window: int | None = None,
+        lengths: Any = None,
+        padding: str = "post",
+        entity: Any = None,
+        reuse_states: bool = False,
+    ) -> Explanation:
+        """Explain one level of ``x`` with the players of :meth:`game` (same arguments) and a
+        per-call ``budget``, ``seed`` and ``method`` (None: the explainer's own).
+
+        Unlike :meth:`explain`, nothing is searched: the pruned index and, at cell level, the
+        top events and features are given. With the explainer's seed, the values equal those of
+        ``explain(x, levels=(level,), pruned_index=...)`` for event and window levels (and for
+        every exact level). The result's ``meta`` lets :meth:`game_for` rebuild the game.
+        """
+        if method is not None and method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
+        if budget is not None:
+            budget = check_budget(budget)
+        rng = check_random_state(self.seed if seed is None else seed)
+        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        players, extra = self._resolve_level(
+            seq, level, players, pruned_index, top_events, top_features, feature_groups, window
+        )
+        meta = {
+            "pruned_index": None if pruned_index is None else int(pruned_index),
+            "pruning_tol": None,
+            "length": len(seq),
+            "entity": None if entity is None else str(entity),
+            **extra,
+        }
+        return self._level(
+            seq,
+            self._background_for(seq),
+            players,
+            rng,
+            meta,
+            method=method,
+            budget=budget,
+            seed=self.seed if seed is None else seed,
+        )
+
+    def _resolve_level(
+        self, seq, level, players, pruned_index, top_events, top_features, feature_groups, window
+    ) -> tuple[Players, dict[str, Any]]:
+        """Check the arguments of :meth:`game` / :meth:`explain_level` and build the players."""
+        t_len, d = seq.shape
+        if players is not None:
+            if not isinstance(players, Players):
+                raise TypeError(
+                    "players must be a seqshap.sequence.Players (names, masks (M, T, d), level); "
+                    f"received {type(players).__name__}."
+                )
+            given = {
+                "pruned_index": pruned_index,
+                "top_events": top_events,
+                "top_features": top_features,
+                "feature_groups": feature_groups,
+                "window": window,
+            }
+            extra_args = [key for key, val in given.items() if val is not None]
+            if extra_args:
+                raise ValueError(
+                    f"players defines the players itself; leave out {extra_args} (they build "
+                    "the players of a level)."
+                )
+            if level is not None and level != players.level:
+                raise ValueError(
+                    f"level is {level!r} but players.level is {players.level!r}; pass one of them."
+                )
+            masks = np.asarray(players.masks)
+            if masks.dtype != bool or masks.shape != (players.n_players, t_len, d):
+                raise ValueError(
+                    f"players.masks must be a boolean array ({players.n_players}, {t_len}, {d}) "
+                    f"(one mask per name, over x's cells); received {masks.dtype} array of "
+                    f"shape {masks.shape}."
+                )
+            return players, {"level": players.level, "custom_players": True}
+        if level not in LEVELS:
+            raise ValueError(
+                f"level must be one of {list(LEVELS)} (or give players=...); received {level!r}."
+            )
+        n_pruned = 0
+        if pruned_index is not None:
+            pruned_index = check_int(pruned_index, name="pruned_index")
+            if not -t_len <= pruned_index <= -1:
+                raise ValueError(
+                    f"pruned_index must lie in [-{t_len}, -1] (keep the last k events) or be "
+                    f"None (no pruning); received {pruned_index}."
+                )
+            n_pruned = t_len + pruned_index
+        for name, val, where in (
+            ("top_events", top_events, "cell"),
+            ("top_features", top_features, "cell"),
+            ("window", window, "window"),
+        ):
+            if val is not None and level != where:
+                raise ValueError(
+                    f"{name} is used at {where} level only; received {name}={val!r} with "
+                    f"level={level!r}. Leave it out."
+                )
+        groups = resolve_groups(self.feature_names, feature_groups)  # validates feature_groups
+        spec: dict[str, Any] = {}
+        if level == "cell":
+            spec["top_events"] = _check_top_events(top_events, t_len - n_pruned)
+            spec["top_features"] = _check_top_features(top_features, groups, feature_groups)
+        elif level == "window":
+            if window is None:
+                raise ValueError("level='window' needs window=<events per window>, e.g. 10.")
+            spec["window"] = check_int(window, name="window", minimum=1)
+        return self._level_players(seq, level, n_pruned, feature_groups, **spec)
 
     # ------------------------------------------------------------------ global
     def explain_global(
@@ -519,3 +824,90 @@ def _top(exp: Explanation, count: int | None, threshold: float | None) -> list[s
     if count is not None:
         order = order[:count]
     return [exp.player_names[i] for i in order]
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; received {value!r}.")
+    return bool(value)
+
+
+def _check_top_events(top_events: Any, kept: int) -> list[int]:
+    """Cell-level events as steps back (1 = the most recent), from ints or ``"Event -i"``."""
+    if top_events is None:
+        raise ValueError(
+            "level='cell' needs top_events, the events given their own cells: steps back "
+            "(e.g. [1, 3]) or labels (['Event -1', 'Event -3']). For the top-k events by value, "
+            "use explain(x, levels=('cell',), top_events=k)."
+        )
+    if isinstance(top_events, str) or np.ndim(top_events) != 1:
+        raise TypeError(
+            "top_events must be a list of events (steps back such as [1, 3], or labels such as "
+            f"['Event -1']); received {top_events!r}. For the top-k events by value, use "
+            "explain(x, levels=('cell',), top_events=k)."
+        )
+    backs: list[int] = []
+    for ev in top_events:
+        if isinstance(ev, str):
+            head, _, num = ev.partition("Event -")
+            if head or not num.isdigit():
+                raise ValueError(
+                    f"top_events holds {ev!r}, which is not an event label like 'Event -1'."
+                )
+            back = int(num)
+        elif isinstance(ev, int | np.integer) and not isinstance(ev, bool):
+            back = int(ev)
+        else:
+            raise TypeError(
+                f"top_events must hold steps back (ints >= 1) or 'Event -i' labels; received "
+                f"{ev!r}."
+            )
+        if not 1 <= back <= kept:
+            raise ValueError(
+                f"top_events holds event -{back}, outside the {kept} unpruned events (steps back "
+                f"1..{kept}); pick events after the pruned index."
+            )
+        if back in backs:
+            raise ValueError(f"top_events names event -{back} twice; give each event once.")
+        backs.append(back)
+    return backs
+
+
+def _check_top_features(
+    top_features: Any, groups: list[tuple[str, list[int]]], feature_groups: Any
+) -> list[str]:
+    """Cell-level features (or groups) as names, from names or indices into the groups."""
+    kind = "feature group" if feature_groups is not None else "feature"
+    names = [name for name, _ in groups]
+    if top_features is None:
+        raise ValueError(
+            f"level='cell' needs top_features, the {kind}s given their own cells: names from "
+            f"{names} or their indices. For the top-k by value, use explain(x, levels=('cell',), "
+            "top_features=k)."
+        )
+    if isinstance(top_features, str) or np.ndim(top_features) != 1:
+        raise TypeError(
+            f"top_features must be a list of {kind} names or indices (e.g. [{names[0]!r}]); "
+            f"received {top_features!r}. For the top-k by value, use explain(x, "
+            "levels=('cell',), top_features=k)."
+        )
+    out: list[str] = []
+    for ft in top_features:
+        if isinstance(ft, str):
+            if ft not in names:
+                raise ValueError(
+                    f"top_features names {ft!r}, which is not one of the {kind}s {names}."
+                )
+            name = ft
+        elif isinstance(ft, int | np.integer) and not isinstance(ft, bool):
+            if not 0 <= int(ft) < len(names):
+                raise ValueError(
+                    f"top_features index {int(ft)} is out of range for {len(names)} {kind}s."
+                )
+            name = names[int(ft)]
+        else:
+            raise TypeError(f"top_features must hold {kind} names or indices; received {ft!r}.")
+        if name in out:
+            raise ValueError(f"top_features names {name!r} twice; give each {kind} once.")
+        out.append(name)
+    return out
