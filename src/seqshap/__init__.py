@@ -35,7 +35,7 @@ from .sequence import (
     median_event,
     mode_event,
 )
-from .text import TextExplainer
+from .text import RegexTokenizer, TextExplainer
 
 __version__ = "0.1.0"
 
@@ -52,6 +52,7 @@ __all__ = [
     "LocalExplanation",
     "MaskedGame",
     "PruningResult",
+    "RegexTokenizer",
     "SequenceError",
     "SequenceExplainer",
     "TextExplainer",
