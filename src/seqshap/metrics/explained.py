@@ -134,7 +134,8 @@ def sequence_faithfulness(
     """Curves of one sequence's explanation at ``level`` with the explainer's own game.
 
     ``local`` is the :class:`~seqshap.sequence.LocalExplanation` of ``x`` (or the level's
-    Explanation); see :func:`sequence_game` for the players and ``masks``.
+    Explanation); any level of :meth:`~seqshap.sequence.SequenceExplainer.explain` is rebuilt
+    (see :func:`sequence_game` for ``masks``).
     """
     exp = getattr(local, level, None) if not isinstance(local, Explanation) else local
     if not isinstance(exp, Explanation):
@@ -148,37 +149,42 @@ def sequence_faithfulness(
 def sequence_game(explainer: Any, x: Any, explanation: Explanation, *, masks: Any = None) -> Game:
     """The game that valued ``explanation`` (one sequence ``x``, one level) in ``explainer``.
 
-    Event and feature players (ungrouped) are rebuilt from the pruning split stored in the
-    explanation's meta; feature groups, cell and window levels need ``masks`` ``(M, T, d)``:
-    the cells of each player, in the explanation's player order.
+    The players of every level (event, feature, cell, window, with feature groups) are rebuilt
+    by :meth:`~seqshap.sequence.SequenceExplainer.game_for` from what ``explain`` records in
+    the explanation's meta. ``masks`` ``(M, T, d)`` (the cells of each player, in the
+    explanation's order) values players of your own instead, or explanations whose meta
+    predates that record.
     """
-    from ..sequence.inputs import check_sequence
-    from ..sequence.players import Players, event_players, feature_players
+    from ..sequence import Players, SequenceExplainer
 
+    if not isinstance(explainer, SequenceExplainer):
+        raise TypeError(
+            "explainer must be the seqshap.sequence.SequenceExplainer that produced the "
+            f"explanation; received {type(explainer).__name__}."
+        )
+    if not isinstance(explanation, Explanation):
+        raise TypeError(
+            f"explanation must be a seqshap Explanation; received {type(explanation).__name__}."
+        )
     level = explanation.level
-    seq = check_sequence(x, name="x")
-    explainer._prepare(seq)
-    t_len, d = seq.shape
-    pruned_index = explanation.meta.get("pruned_index")
-    n_pruned = 0 if pruned_index is None else t_len + int(pruned_index)
-    if masks is not None:
-        masks = np.asarray(masks, dtype=bool)
-        names = list(explanation.player_names)
-    elif level == "event":
-        players = event_players(t_len, d, n_pruned)
-        masks, names = players.masks, players.names
-    elif level == "feature":
-        players = feature_players(t_len, explainer.feature_names, n_pruned)
-        masks, names = players.masks, players.names
-    else:
+    if masks is None:
+        try:
+            return explainer.game_for(x, explanation)
+        except ValueError as err:
+            raise ValueError(
+                f"{err} Otherwise, level {level!r} needs masks=(M, T, d): the cells of each "
+                "player in the explanation's order."
+            ) from None
+    masks = np.asarray(masks, dtype=bool)
+    names = list(explanation.player_names)
+    if masks.ndim != 3 or len(masks) != explanation.n_players:
         raise ValueError(
-            f"level {level!r} needs masks=(M, T, d), the cells of each player in the "
-            "explanation's order; event and feature levels are rebuilt automatically."
+            f"masks must be a boolean array (M, T, d) with M = {explanation.n_players} players "
+            f"(the explanation's); received shape {masks.shape}."
         )
-    if names != list(explanation.player_names) or masks.shape != (explanation.n_players, t_len, d):
+    try:
+        return explainer.game(x, players=Players(names, masks, level))
+    except ValueError as err:
         raise ValueError(
-            f"the {level} players rebuilt for x ({len(names)}: {names[:3]}…) do not match the "
-            f"explanation's ({explanation.n_players}: {explanation.player_names[:3]}…); pass the "
-            "sequence that was explained, or masks=(M, T, d) for grouped features."
-        )
-    return explainer._game(seq, explainer._background_for(seq), Players(names, masks, level))
+            f"the masks do not match x: {err} Pass the sequence that was explained."
+        ) from None

@@ -2,9 +2,9 @@
 
 Every value the façade reports comes from :class:`seqshap.sequence.SequenceExplainer`'s players,
 games and estimators; this module only chooses the budget from TimeSHAP's ``nsamples`` and
-returns plain arrays. (It reaches the explainer's per-level game because TimeSHAP lets the
-caller fix the pruning index and the cell-level events/features, which ``explain()`` derives
-itself.)
+returns plain arrays. TimeSHAP lets the caller fix the pruning index and the cell-level
+events/features, which ``explain()`` derives itself, and gives a seed and ``nsamples`` per
+call: :meth:`SequenceExplainer.explain_level` takes all of them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from .._validation import _describe, check_array, check_int
-from ..estimators import estimate
 from ..estimators.exact import MAX_EXACT_PLAYERS
 from ..sequence import Players, PruningResult, SequenceExplainer
 
@@ -69,15 +68,13 @@ class Engine:
         key = (seq.shape, hashlib.blake2b(np.ascontiguousarray(seq).tobytes()).digest())
         if key == self._current:
             return
-        ex = self.explainer
-        ex._prepare(seq)
+        names = self.explainer.prepare(seq)  # clears the prefix-state cache
         self._current = key
-        n_out = len(ex._prepared[1])
-        if n_out != 1:
+        if len(names) != 1:
             raise ValueError(
-                f"f returns {n_out} scores per sequence; TimeSHAP's tables hold one. Wrap f to "
-                "return the score to explain, or use seqshap.sequence.SequenceExplainer, which "
-                "explains all outputs at once."
+                f"f returns {len(names)} scores per sequence; TimeSHAP's tables hold one. Wrap f "
+                "to return the score to explain, or use seqshap.sequence.SequenceExplainer, "
+                "which explains all outputs at once."
             )
 
     def prune(self, seq: np.ndarray) -> PruningResult:
@@ -95,12 +92,17 @@ class Engine:
         return {t: result.index_for(e) for t, e in zip(tols, eff)}
 
     def values(self, seq: np.ndarray, players: Players, nsamples: Any, seed: Any) -> np.ndarray:
-        """Shapley values ``(M,)`` of ``players`` for ``seq``."""
+        """Shapley values ``(M,)`` of ``players`` for ``seq``: ``nsamples`` chooses the budget
+        (:func:`coalitions_budget`), ``seed`` (TimeSHAP's ``rs``) the local generator."""
         nsamples = check_int(nsamples, name="nsamples", minimum=1)
+        seed = check_int(seed, name="rs", minimum=0)
         self._prepare(seq)
-        ex = self.explainer
-        game = ex._game(seq, ex._background_for(seq), players)
-        budget = coalitions_budget(players.n_players, nsamples)
-        rng = np.random.default_rng(check_int(seed, name="rs", minimum=0))
-        est = estimate(game, "auto", budget, seed=rng)
-        return est.values[:, 0]
+        exp = self.explainer.explain_level(
+            seq,
+            players=players,
+            budget=coalitions_budget(players.n_players, nsamples),
+            seed=seed,
+            method="auto",
+            reuse_states=True,  # _prepare cleared the cache when the sequence changed
+        )
+        return exp.values[0, :, 0]
