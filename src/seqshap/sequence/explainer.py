@@ -6,6 +6,11 @@ Every level is a set of players given as boolean cell masks over the ``(T, d)`` 
 (plain path) or, for models that expose their hidden state,
 :class:`~seqshap.games.recurrent.RecurrentMaskedGame` (prefix-tree path, same values). The
 values of one level sum to ``f(x) − E_b[f(baseline_b)]`` (in link space).
+
+One level at a time: :meth:`SequenceExplainer.game` is the game of a level (given pruned index,
+cell-level events/features, window), :meth:`SequenceExplainer.explain_level` estimates it with
+a per-call budget/seed/method, and :meth:`SequenceExplainer.game_for` rebuilds the game of an
+explanation from what ``explain`` records in its ``meta``.
 """
 
 from __future__ import annotations
