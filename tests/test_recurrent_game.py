@@ -97,6 +97,28 @@ def test_prefix_tree_equals_plain_on_every_coalition(models, data, level, n_prun
         assert g_fast.n_steps < plain_steps
 
 
+@pytest.mark.parametrize("n_players", [61, 62, 63, 130])
+def test_many_players_span_several_key_words(models, n_players):
+    """Coalitions are packed into 62-bit keys: more players (and segments that straddle two
+    words, duplicates, players covering nothing) still give the plain game's values."""
+    fast, plain = models
+    rng = np.random.default_rng(n_players)
+    t_len = 12
+    x, bg = rng.normal(size=(t_len, D)), rng.normal(size=(2, t_len, D))
+    masks = np.zeros((n_players, t_len, D), dtype=bool)
+    for i in range(n_players - 1):  # the last player covers nothing
+        step = rng.integers(t_len)
+        masks[i, step : step + rng.integers(1, 4), rng.integers(D)] = True
+    z = np.repeat(rng.random((3, n_players)) < 0.5, 100, axis=0)  # few shared prefixes,
+    flip = rng.integers(n_players, size=(300, 2))  # rows that differ in one or two players
+    z[np.arange(300)[:, None], flip] ^= True
+    z = np.concatenate([z, z[:20], np.zeros((1, n_players), bool), np.ones((1, n_players), bool)])
+    g_fast = RecurrentMaskedGame(fast, x, bg, masks, call_cost=0)
+    g_plain = MaskedGame(plain, x, bg, masks)
+    np.testing.assert_allclose(g_fast(z), g_plain(z), rtol=0, atol=1e-10)
+    assert g_fast.n_steps < len(z) * len(bg) * t_len
+
+
 def test_brute_force_shapley_equal_on_both_paths(models, data):
     fast, plain = models
     x, bg, w = data

@@ -219,24 +219,36 @@ class RecurrentMaskedGame(MaskedGame):
         # coalitions per chunk: bounded by the keys and states kept per row, not by T
         self.max_chunk = max(1, min(2**15, self.memory_budget // max(1, m * 4096)))
         self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
+        self._always_steps = self._always.reshape(t_len, d)
+        self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
         self.n_steps = 0  # row-steps sent to the model (rows × time steps)
 
     # ------------------------------------------------------------------ grouping
-    def _groupings(self, z: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
-        """Per natural segment: (inverse (c,), representative rows (G,), G) of coalitions."""
-        c = len(z)
-        out = []
-        inv = np.zeros(c, dtype=np.int64)
-        for a in self._starts:
-            new = np.flatnonzero(self._first_step == a)
-            if len(new):
-                inv = _refine(inv, z[:, new])
-            _, reps = np.unique(inv, return_index=True)  # first row of each (dense) group
-            n_groups = len(reps)
-            out.append((inv, reps, n_groups))
-        return out
+    def _prefix_tree(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coalitions sorted by prefix, and where consecutive sorted rows part.
 
-    def _plan(self, groups: list[tuple[np.ndarray, np.ndarray, int]]) -> list[tuple[int, int, int]]:
+        Each coalition is packed into integer keys (62 bits a word), the players ordered by
+        their natural segment (earliest first, most significant bit), so that sorting the keys
+        once sorts every prefix ``z ∩ U_t`` at the same time. Returns ``order`` (c,) (the
+        sorting permutation) and ``div`` (c − 1,): for each pair of consecutive sorted rows, the
+        first natural segment at which their prefixes differ (``n_segments`` if never). The
+        groups of natural segment ``j`` then start at the sorted rows ``0`` and ``1 + i`` for
+        ``div[i] <= j``, in the lexicographic order of their prefixes.
+        """
+        n_seg = len(self._starts)
+        keys = z.view(np.uint8) @ self._bit_weights  # (c, n_words) int64, exact
+        if keys.shape[1] == 1:
+            order = np.argsort(keys[:, 0])
+        else:
+            order = np.lexsort(keys.T[::-1])
+        sk = keys[order]
+        div = np.full(len(z) - 1, n_seg, dtype=np.int64)
+        for w, asc in enumerate(self._word_thresholds):
+            v = sk[1:, w] ^ sk[:-1, w]
+            np.minimum(div, n_seg - np.searchsorted(asc, v, side="right"), out=div)
+        return order, div
+
+    def _plan(self, n_groups: np.ndarray) -> list[tuple[int, int, int]]:
         """Merge natural segments greedily; returns (start, end, natural index of the end)."""
         m = len(self.background)
         lengths = self._ends - self._starts
@@ -244,7 +256,7 @@ class RecurrentMaskedGame(MaskedGame):
         run_start, run_len = 0, 0
         for j in range(len(self._starts)):
             if j > run_start:
-                extra = (groups[j][2] - groups[j - 1][2]) * m * run_len
+                extra = (int(n_groups[j]) - int(n_groups[j - 1])) * m * run_len
                 if extra > self.call_cost:
                     plan.append((int(self._starts[run_start]), int(self._ends[j - 1]), j - 1))
                     run_start, run_len = j, 0
@@ -255,30 +267,35 @@ class RecurrentMaskedGame(MaskedGame):
     # ------------------------------------------------------------------ evaluation
     def _evaluate(self, coalitions: np.ndarray) -> np.ndarray:
         z = coalitions
-        m, k = len(self.background), self.n_outputs
-        groups = self._groupings(z)
+        c, m, k = len(z), len(self.background), self.n_outputs
+        n_seg = len(self._starts)
+        order, div = self._prefix_tree(z)
+        n_groups = 1 + np.cumsum(np.bincount(div, minlength=n_seg + 1))[:n_seg]
         state: State = None
-        prev_inv: np.ndarray | None = None
+        prev_ids: np.ndarray | None = None  # group of each sorted row, previous run
+        n_prev = 0
         scores = None
-        zf = z.astype(np.float32)
-        for a, b, j in self._plan(groups):
-            inv, reps, n_groups = groups[j]
-            if prev_inv is not None:
-                parent = prev_inv[reps]  # group (of the previous run) each new group extends
+        head = np.ones(c, dtype=bool)  # head[i]: sorted row i starts a group
+        for a, b, j in self._plan(n_groups):
+            np.less_equal(div, j, out=head[1:])
+            pos = np.flatnonzero(head)
+            if prev_ids is not None and len(pos) != n_prev:  # the partition refined: split
+                parent = prev_ids[pos]  # group (of the previous run) each new group extends
                 rows = (parent[:, None] * m + np.arange(m)[None, :]).reshape(-1)
-                if not (len(rows) == self.model.state_size(state) and (np.diff(rows) == 1).all()):
-                    state = self.model.take_state(state, rows)
-            cover = (
-                zf[reps] @ self._masks_steps[:, a:b].reshape(self.n_players, -1).astype(np.float32)
-                > 0
-            )
-            cover |= self._always.reshape(self.x.shape)[a:b].reshape(-1)
+                state = self.model.take_state(state, rows)
+            reps = order[pos]  # a member of each group: same input up to step b
+            masks_seg = self._masks_steps[:, a:b].reshape(self.n_players, -1)
+            cover = z[reps].astype(np.float32) @ masks_seg.astype(np.float32) > 0
+            cover |= self._always_steps[a:b].reshape(-1)
             x_seg = self.x[a:b].reshape(-1)
             bg_seg = self.background[:, a:b].reshape(m, -1)
             scores, state = self._run(cover, x_seg, bg_seg, (b - a, self.x.shape[1]), state)
-            prev_inv = inv
-        raw = scores.reshape(-1, m, k)[prev_inv]  # (c, m, k)
-        return self._link(np.einsum("cmk,m->ck", raw, self.weights))
+            prev_ids = np.cumsum(head) - 1
+            n_prev = len(pos)
+        values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
+        inv = np.empty(c, dtype=np.int64)
+        inv[order] = prev_ids
+        return values[inv]
 
     def _run(self, cover, x_seg, bg_seg, seg_shape, state):
         """Advance every (group, background row) over one segment, in batches of rows."""
@@ -297,7 +314,7 @@ class RecurrentMaskedGame(MaskedGame):
                     sub = (
                         state
                         if (lo == 0 and hi == n_rows)
-                        else self.model.take_state(state, np.arange(lo, hi))
+                        else _slice_rows(state, lo, hi, self.model.state_batch_axis)
                     )
                 s, new_state = self.model.forward_checked(inputs[r0:r1], sub)
                 check_state(self.model, new_state, r1 - r0)
@@ -306,22 +323,54 @@ class RecurrentMaskedGame(MaskedGame):
                 self.n_model_calls += 1
                 self.n_model_rows += r1 - r0
                 self.n_steps += (r1 - r0) * seg_shape[0]
-        scores = np.concatenate(all_scores, axis=0)
+        scores = all_scores[0] if len(all_scores) == 1 else np.concatenate(all_scores, axis=0)
         state = all_states[0] if len(all_states) == 1 else self.model.concat_states(all_states)
         return scores, state
 
 
-def _refine(inv: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Refine the partition ``inv`` (c,) by the boolean columns ``cols`` (c, u); dense labels."""
-    u = cols.shape[1]
-    if u <= 40:
-        bits = (cols.astype(np.int64) << np.arange(u, dtype=np.int64)).sum(axis=1)
-        key = (inv.astype(np.int64) << u) | bits
-        _, new_inv = np.unique(key, return_inverse=True)
-    else:
-        key = np.column_stack([inv, np.packbits(cols, axis=1).astype(np.int64)])
-        _, new_inv = np.unique(key, axis=0, return_inverse=True)
-    return new_inv.reshape(-1).astype(np.int64)
+def _slice_rows(state: State, lo: int, hi: int, axis: int) -> State:
+    """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy."""
+    if isinstance(state, tuple | list):
+        return type(state)(_slice_rows(s, lo, hi, axis) for s in state)
+    return state[(slice(None),) * axis + (slice(lo, hi),)]
+
+
+def _bit_layout(first: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Integer-key layout of coalitions for :meth:`RecurrentMaskedGame._prefix_tree`.
+
+    Players are laid out segment by segment (natural segment ``j`` holds the players whose
+    first step is ``starts[j]``; within it the lowest player index is the least significant
+    bit, as ``Σ z_i 2^i``), from the most significant bit of word 0 on, 62 bits per word; players
+    that cover no step are left out (they change no input). Returns the weights ``(M, n_words)``
+    (``keys = z @ weights``) and, per word, the ascending thresholds ``thr`` such that two keys
+    whose first differing word is this one, with ``v = key ^ key'``, first differ at natural
+    segment ``n_segments − searchsorted(thr, v, "right")``.
+    """
+    n_players, n_seg = len(first), len(starts)
+    per_word = 62
+    in_seg = [np.flatnonzero(first == a) for a in starts]
+    n_bits = sum(len(p) for p in in_seg)
+    n_words = max(1, -(-n_bits // per_word))
+    weights = np.zeros((n_players, n_words), dtype=np.int64)
+    prefix_bits = np.zeros(n_seg, dtype=np.int64)  # bits of the prefix through segment j
+    g = 0
+    for j, players in enumerate(in_seg):
+        for i, p in enumerate(players):
+            bit = g + len(players) - 1 - i  # global position, 0 = most significant
+            weights[p, bit // per_word] = 1 << (per_word - 1 - bit % per_word)
+        g += len(players)
+        prefix_bits[j] = g
+    thresholds = []
+    never = np.int64(1) << per_word  # above every key (keys < 2^62)
+    for w in range(n_words):
+        r = prefix_bits - w * per_word  # prefix bits that fall in word w (clipped below)
+        thr = np.where(
+            r >= per_word,
+            1,
+            np.where(r <= 0, never, np.int64(1) << (per_word - np.clip(r, 1, per_word - 1))),
+        ).astype(np.int64)
+        thresholds.append(thr[::-1].copy())  # non-increasing in j, so ascending reversed
+    return weights, thresholds
 
 
 def split_blocks(t_len: int, *, first: int = 8, n_blocks: int = 8) -> list[tuple[int, int]]:
