@@ -140,6 +140,30 @@ def test_protocol_state_path_equals_plain():
     np.testing.assert_allclose(plain, TorchModel(net)(x), atol=1e-6)
 
 
+@pytest.mark.parametrize("net_cls", [GRUNet, LSTMNet, CumSum])
+@pytest.mark.parametrize("batch_size", [1, 3, 100])
+def test_state_path_in_chunks_equals_one_call(net_cls, batch_size):
+    """Rows sent in chunks start from their own rows of the state (batch on axis 1 or 0)."""
+    torch.manual_seed(0)
+    net = net_cls().eval()
+    whole = adapt(net)
+    chunked = adapt(net, batch_size=batch_size)
+    x = _x()
+    _, state = whole.forward(x[:, :4])
+    ref_scores, ref_state = whole.forward(x[:, 4:], state)
+    scores, new_state = chunked.forward(x[:, 4:], state)
+    np.testing.assert_allclose(scores, ref_scores, atol=1e-6)
+    for a, b in zip(_leaves(new_state), _leaves(ref_state)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    np.testing.assert_allclose(scores, whole(x), atol=1e-6)
+
+
+def _leaves(state):
+    if isinstance(state, tuple | list):
+        return [leaf for s in state for leaf in _leaves(s)]
+    return [state]
+
+
 @pytest.mark.parametrize("net_cls", [Plain, MaskArg])
 def test_plain_modules_are_not_recurrent(net_cls):
     model = adapt(net_cls())

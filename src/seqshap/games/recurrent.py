@@ -37,6 +37,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..models import RecurrentModel
+from ..models.base import _slice_rows
 from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame
 
 State = Any
@@ -326,13 +327,6 @@ class RecurrentMaskedGame(MaskedGame):
         scores = all_scores[0] if len(all_scores) == 1 else np.concatenate(all_scores, axis=0)
         state = all_states[0] if len(all_states) == 1 else self.model.concat_states(all_states)
         return scores, state
-
-
-def _slice_rows(state: State, lo: int, hi: int, axis: int) -> State:
-    """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy."""
-    if isinstance(state, tuple | list):
-        return type(state)(_slice_rows(s, lo, hi, axis) for s in state)
-    return state[(slice(None),) * axis + (slice(lo, hi),)]
 
 
 def _bit_layout(first: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:

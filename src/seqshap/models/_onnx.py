@@ -25,7 +25,7 @@ import numpy as np
 from .._optional import import_optional
 from .._validation import check_model_output
 from ._common import DEFAULT_MEMORY_BUDGET, check_batching, rows_for_budget
-from .base import Model, RecurrentModel, State
+from .base import Model, RecurrentModel, State, _slice_rows
 
 _DTYPES = {
     "tensor(float)": np.float32,
@@ -250,8 +250,10 @@ class OnnxRecurrentModel(OnnxModel, RecurrentModel):
             chunk = x[i : i + rows]
             if state is None:
                 part = self.initial_state(len(chunk))
-            else:
-                part = self.take_state(state, np.arange(i, i + len(chunk)))
+            elif rows >= len(x):
+                part = state
+            else:  # a chunk: views of its rows (copied once, contiguous, below)
+                part = _slice_rows(state, i, i + len(chunk), self.state_batch_axis)
             feed = self._feed(chunk)
             for arg, value in zip(self._state_args, part):
                 feed[arg.name] = np.ascontiguousarray(value, dtype=_dtype(arg))

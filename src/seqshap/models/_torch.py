@@ -31,7 +31,7 @@ import numpy as np
 
 from .._optional import import_optional
 from ._common import DEFAULT_MEMORY_BUDGET, check_batching, rows_for_budget
-from .base import Model, RecurrentModel, State
+from .base import Model, RecurrentModel, State, _slice_rows
 
 #: probe shape (rows, steps) used to confirm the recurrent pattern
 _PROBE_ROWS, _PROBE_STEPS, _PROBE_SPLIT = 5, 6, 2
@@ -191,11 +191,9 @@ class TorchRecurrentModel(TorchModel, RecurrentModel):
         scores, states = [], []
         with eval_no_grad(self.module):
             for i in range(0, len(x), rows):
-                part = (
-                    None
-                    if state is None
-                    else self.take_state(state, np.arange(i, min(i + rows, len(x))))
-                )
+                part = state
+                if state is not None and rows < len(x):  # a chunk: views of its rows
+                    part = _slice_rows(state, i, min(i + rows, len(x)), self.state_batch_axis)
                 out = self._call(self.to_tensor(x[i : i + rows]), part)
                 if not (isinstance(out, tuple | list) and len(out) == 2):
                     raise ValueError(

@@ -97,6 +97,15 @@ def _map_state(state: State, fn: Callable[[Any], Any]) -> State:
     return fn(state)
 
 
+def _slice_rows(state: State, lo: int, hi: int, axis: int) -> State:
+    """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy.
+
+    For the chunks of one call; :meth:`RecurrentModel.take_state` copies (any index)."""
+    if isinstance(state, tuple | list):
+        return type(state)(_slice_rows(s, lo, hi, axis) for s in state)
+    return state[(slice(None),) * axis + (slice(lo, hi),)]
+
+
 def _take(array: Any, index: np.ndarray, axis: int) -> Any:
     if type(array).__module__.startswith("torch"):
         import torch
