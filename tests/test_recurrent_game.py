@@ -119,6 +119,23 @@ def test_many_players_span_several_key_words(models, n_players):
     assert g_fast.n_steps < len(z) * len(bg) * t_len
 
 
+def test_probe_runs_one_step_only(models, data):
+    """Building the game checks the model on the first step of x, not on all T steps."""
+    fast, plain = models
+    x, bg, w = data
+    shapes = []
+
+    def spy(xx, h=None):
+        shapes.append(np.shape(xx))
+        return fast.forward(xx, h)
+
+    players = event_players(T, D, 2)
+    game = RecurrentMaskedGame(RecurrentCallableModel(spy), x, bg, players.masks, weights=w)
+    assert shapes == [(1, 1, D)] and game.n_outputs == K
+    assert (game.n_model_calls, game.n_model_rows) == (1, 1)
+    np.testing.assert_allclose(game.full_value, plain(x[None])[0], atol=1e-12)
+
+
 def test_brute_force_shapley_equal_on_both_paths(models, data):
     fast, plain = models
     x, bg, w = data

@@ -91,12 +91,16 @@ class MaskedGame(Game):
         self._always = ~masks.reshape(self.n_players, -1).any(axis=0)
         # coalitions per chunk so that chunk * m * cells * 8 bytes stays within the budget
         self.max_chunk = max(1, min(4096, self.memory_budget // max(1, m * cells * 8)))
-        probe = self.model(self.x[None])
+        probe = self._probe_model()
         self.n_model_rows += 1
         self.n_model_calls += 1
         self.n_outputs = probe.shape[1]
         self.output_names = output_names or self.model.output_names
         self._fx_raw = probe[0]
+
+    def _probe_model(self) -> np.ndarray:
+        """One model call on ``x``: checks the model and gives the number of outputs."""
+        return self.model(self.x[None])
 
     def masked_inputs(self, coalitions: np.ndarray) -> np.ndarray:
         """Model inputs for ``coalitions``: shape ``(c * m, *S)``, background-major per coalition."""

@@ -207,6 +207,7 @@ class RecurrentMaskedGame(MaskedGame):
             player_names=player_names,
             output_names=output_names,
         )
+        self._fx_raw = None  # not probed (see _probe_model)
         self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
         t_len, d = self.x.shape
         m = len(self.background)
@@ -223,6 +224,12 @@ class RecurrentMaskedGame(MaskedGame):
         self._always_steps = self._always.reshape(t_len, d)
         self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
         self.n_steps = 0  # row-steps sent to the model (rows × time steps)
+
+    def _probe_model(self) -> np.ndarray:
+        """The first step of ``x`` only: the probe checks the model and counts its outputs;
+        every value (``f(x)`` included) comes from the prefix tree, so running all ``T``
+        steps here (one more full-length call per game) would be wasted."""
+        return self.model(self.x[None, :1])
 
     # ------------------------------------------------------------------ grouping
     def _prefix_tree(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
