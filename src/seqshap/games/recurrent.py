@@ -284,7 +284,8 @@ class RecurrentMaskedGame(MaskedGame):
         n_prev = 0
         scores = None
         head = np.ones(c, dtype=bool)  # head[i]: sorted row i starts a group
-        for a, b, j in self._plan(n_groups):
+        plan = self._plan(n_groups)
+        for a, b, j in plan:
             np.less_equal(div, j, out=head[1:])
             pos = np.flatnonzero(head)
             if prev_ids is not None and len(pos) != n_prev:  # the partition refined: split
@@ -297,7 +298,9 @@ class RecurrentMaskedGame(MaskedGame):
             cover |= self._always_steps[a:b].reshape(-1)
             x_seg = self.x[a:b].reshape(-1)
             bg_seg = self.background[:, a:b].reshape(m, -1)
-            scores, state = self._run(cover, x_seg, bg_seg, (b - a, self.x.shape[1]), state)
+            scores, state = self._run(
+                cover, x_seg, bg_seg, (b - a, self.x.shape[1]), state, keep_state=b < plan[-1][1]
+            )
             prev_ids = np.cumsum(head) - 1
             n_prev = len(pos)
         values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
@@ -305,8 +308,10 @@ class RecurrentMaskedGame(MaskedGame):
         inv[order] = prev_ids
         return values[inv]
 
-    def _run(self, cover, x_seg, bg_seg, seg_shape, state):
-        """Advance every (group, background row) over one segment, in batches of rows."""
+    def _run(self, cover, x_seg, bg_seg, seg_shape, state, keep_state=True):
+        """Advance every (group, background row) over one segment, in batches of rows.
+
+        ``keep_state=False`` (the last segment) returns no state: its batches are not joined."""
         m = len(bg_seg)
         n_rows = len(cover) * m
         per_group = max(1, self.batch_size // m) if m <= self.batch_size else 1
@@ -327,11 +332,14 @@ class RecurrentMaskedGame(MaskedGame):
                 s, new_state = self.model.forward_checked(inputs[r0:r1], sub)
                 check_state(self.model, new_state, r1 - r0)
                 all_scores.append(s)
-                all_states.append(new_state)
+                if keep_state:
+                    all_states.append(new_state)
                 self.n_model_calls += 1
                 self.n_model_rows += r1 - r0
                 self.n_steps += (r1 - r0) * seg_shape[0]
         scores = all_scores[0] if len(all_scores) == 1 else np.concatenate(all_scores, axis=0)
+        if not keep_state:
+            return scores, None
         state = all_states[0] if len(all_states) == 1 else self.model.concat_states(all_states)
         return scores, state
 
