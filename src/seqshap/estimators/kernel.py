@@ -147,7 +147,9 @@ class _PairSampler:
         self.rng = rng
         self.mass = kernel_size_mass(m)
         self.enumerated_half: list[int] = []  # h = min(s, M−s) enumerated
-        self.seen: set[bytes] = set()
+        self.seen: set[bytes] = set()  # pair keys when M > 63
+        self._seen_int = np.zeros(0, dtype=np.uint64)  # sorted pair keys when M <= 63
+        self._bit = np.left_shift(np.uint64(1), np.arange(m, dtype=np.uint64)) if m <= 63 else None
         self.exhausted = False
 
     def plan_enumeration(self, budget: int) -> None:
@@ -185,6 +187,20 @@ class _PairSampler:
                     rows.append(z)
         return np.array(rows, dtype=bool).reshape(-1, self.m)
 
+    @property
+    def n_seen(self) -> int:
+        return len(self.seen) + len(self._seen_int)
+
+    def _accept_int(self, canon: np.ndarray, needed: int) -> np.ndarray:
+        """Indices of the first ``needed`` candidates whose pair is new (first occurrences, in
+        candidate order), recorded as seen; the same choice as checking them one by one."""
+        keys = (canon * self._bit).sum(axis=1, dtype=np.uint64)
+        _, first = np.unique(keys, return_index=True)
+        first = np.sort(first)
+        fresh = first[~np.isin(keys[first], self._seen_int)][:needed]
+        self._seen_int = np.sort(np.concatenate([self._seen_int, keys[fresh]]))
+        return fresh
+
     def sample_pairs(self, n_pairs: int) -> np.ndarray:
         """``2 * n_pairs`` rows: new coalitions z (|z| = h, a free half size) and their ¬z."""
         if n_pairs <= 0 or self.exhausted:
@@ -198,20 +214,22 @@ class _PairSampler:
             ranks = self.rng.random((k, self.m)).argsort(axis=1).argsort(axis=1)
             z = ranks < h[:, None]
             canon = np.where(z[:, :1], z, ~z)  # one key per pair {z, ¬z}
-            keys = np.packbits(canon, axis=1)
-            for row, key in zip(z, keys):
-                kb = key.tobytes()
-                if kb not in self.seen:
-                    self.seen.add(kb)
-                    out.append(row)
-                    if len(out) == n_pairs:
-                        break
-            if len(self.seen) >= self.population.sum():
+            if self.m <= 63:
+                out.extend(z[self._accept_int(canon, n_pairs - len(out))])
+            else:
+                for row, key in zip(z, np.packbits(canon, axis=1)):
+                    kb = key.tobytes()
+                    if kb not in self.seen:
+                        self.seen.add(kb)
+                        out.append(row)
+                        if len(out) == n_pairs:
+                            break
+            if self.n_seen >= self.population.sum():
                 self.exhausted = True
                 break
         if not out:
             return np.zeros((0, self.m), dtype=bool)
-        z = np.array(out, dtype=bool)
+        z = np.array(out, dtype=bool).reshape(-1, self.m)
         return np.concatenate([z, ~z])[
             np.argsort(np.r_[np.arange(len(z)), np.arange(len(z))], kind="stable")
         ]
@@ -329,7 +347,12 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
                 r = a_full_inv - v_g @ np.linalg.solve(cap_g, v_g.T)
             else:
                 s_a = zp[sel].T @ zp[sel] + zq[sel].T @ zq[sel]
-                r = _pinv_sym(a_full + bump * s_a)
+                # A ≻ 0 and bump·S ⪰ 0 ⇒ A + bump·S ≻ 0: no conditioning check needed
+                r = (
+                    np.linalg.inv(a_full + bump * s_a)
+                    if invertible
+                    else _pinv_sym(a_full + bump * s_a)
+                )
         else:
             c = omega[g]
             base_b = b_full
@@ -351,7 +374,7 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
                 [rb, np.broadcast_to(x_base[None, :, k:], (len(idx), m, 1))], axis=2
             )
             # A⁻¹ = B⁻¹ + B⁻¹U (I − UᵀB⁻¹U)⁻¹ UᵀB⁻¹
-            x = rb + v @ (np.linalg.pinv(cap) @ (np.swapaxes(u, 1, 2) @ rb))
+            x = rb + v @ (_inv_2x2(cap) @ (np.swapaxes(u, 1, 2) @ rb))
             ab, a1 = x[:, :, :k], x[:, :, k:]
             reps[lo : lo + len(idx)] = ab - a1 * (ab.sum(1, keepdims=True) - delta) / a1.sum(
                 1, keepdims=True
@@ -368,6 +391,20 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
     return var, dof
+
+
+def _inv_2x2(a: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of 2×2 matrices in closed form (pseudo-inverse where singular)."""
+    det = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
+    scale = np.abs(a).reshape(len(a), -1).max(axis=1) ** 2
+    ok = np.abs(det) > 1e-12 * np.maximum(scale, 1e-300)
+    out = np.empty_like(a)
+    d = np.where(ok, det, 1.0)
+    out[:, 0, 0], out[:, 1, 1] = a[:, 1, 1] / d, a[:, 0, 0] / d
+    out[:, 0, 1], out[:, 1, 0] = -a[:, 0, 1] / d, -a[:, 1, 0] / d
+    if not ok.all():
+        out[~ok] = np.linalg.pinv(a[~ok])
+    return out
 
 
 def _inv_sym(a: np.ndarray) -> tuple[np.ndarray, bool]:
