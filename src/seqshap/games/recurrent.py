@@ -407,6 +407,39 @@ def older_value(
     return 0.5 * ((v_older - v_empty) + (v_full - v_recent))
 
 
+def pruning_stop_reached(
+    older_raw: np.ndarray,
+    recent_raw: np.ndarray,
+    weights: np.ndarray,
+    link: Callable[[np.ndarray], np.ndarray],
+    v_empty: np.ndarray,
+    v_full: np.ndarray,
+    tol: float | None,
+) -> bool:
+    """Whether any split of a block (raw outputs ``(splits, m, k)``) has |φ_older| ≤ ``tol``."""
+    if tol is None:
+        return False
+    phi = older_value(
+        link(older_raw.transpose(0, 2, 1) @ weights),
+        link(recent_raw.transpose(0, 2, 1) @ weights),
+        v_empty,
+        v_full,
+    )
+    return bool((np.abs(phi).max(axis=1) <= tol).any())
+
+
+def split_curves(
+    older_raw: np.ndarray,
+    recent_raw: np.ndarray,
+    weights: np.ndarray,
+    link: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw outputs ``(T + 1, m, k)`` → link-space values ``(T + 1, k)`` averaged over background."""
+    return link(older_raw.transpose(0, 2, 1) @ weights), link(
+        recent_raw.transpose(0, 2, 1) @ weights
+    )
+
+
 def split_values(
     model: RecurrentModel,
     x: np.ndarray,
@@ -493,15 +526,6 @@ def split_values(
         keep = splits > 0  # s = 0 is set from the prefix pass
         older_raw[splits[keep]] = o[keep]
         recent_raw[splits[keep]] = r[keep]
-        if stop_tol is not None:
-            phi = older_value(
-                link(o.transpose(0, 2, 1) @ weights),
-                link(r.transpose(0, 2, 1) @ weights),
-                v_empty,
-                v_full,
-            )
-            if (np.abs(phi).max(axis=1) <= stop_tol).any():
-                break
-    return link(older_raw.transpose(0, 2, 1) @ weights), link(
-        recent_raw.transpose(0, 2, 1) @ weights
-    )
+        if pruning_stop_reached(o, r, weights, link, v_empty, v_full, stop_tol):
+            break
+    return split_curves(older_raw, recent_raw, weights, link)

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..games.recurrent import older_value, split_blocks, split_values
+from ..games.recurrent import (
+    older_value,
+    pruning_stop_reached,
+    split_blocks,
+    split_curves,
+    split_values,
+)
 from ..models import Model, RecurrentModel
 
 #: bytes of pruning inputs materialised at once on the plain path
@@ -132,18 +138,9 @@ def plain_split_values(
             continue
         o, r = run(splits)
         older_raw[splits], recent_raw[splits] = o, r
-        if stop_tol is not None:
-            phi = older_value(
-                link(o.transpose(0, 2, 1) @ weights),
-                link(r.transpose(0, 2, 1) @ weights),
-                v_empty,
-                v_full,
-            )
-            if (np.abs(phi).max(axis=1) <= stop_tol).any():
-                break
-    return link(older_raw.transpose(0, 2, 1) @ weights), link(
-        recent_raw.transpose(0, 2, 1) @ weights
-    )
+        if pruning_stop_reached(o, r, weights, link, v_empty, v_full, stop_tol):
+            break
+    return split_curves(older_raw, recent_raw, weights, link)
 
 
 def compute_pruning(
