@@ -234,9 +234,12 @@ def test_out_dir_parts_resume_and_fingerprint(tmp_path):
     # other settings are refused, naming what differs
     with pytest.raises(ValueError, match="chunk_size"):
         explain_many(ex, data, out=out, chunk_size=4, **KW)
-    # other data is refused
-    with pytest.raises(ValueError, match="input differs"):
-        explain_many(ex, data[::-1], out=out, chunk_size=3, **KW)
+    # other data: every chunk whose input changed is recomputed (never mixed with old rows)
+    with pytest.warns(RuntimeWarning, match="differs from the one its part"):
+        other = explain_many(ex, data[::-1], out=out, chunk_size=3, **KW)
+    assert other.stats["n_stale_chunks"] == 4 and other.stats["n_explained"] == 10
+    clean_other = explain_many(ex, data[::-1], chunk_size=3, **KW).table
+    pd.testing.assert_frame_equal(other.table, clean_other, check_exact=True)
     # resume=False starts over
     fresh = explain_many(ex, data, out=out, chunk_size=4, resume=False, **KW)
     assert fresh.stats["n_explained"] == 10

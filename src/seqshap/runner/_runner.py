@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from .._validation import check_int, check_tol
 from ..sequence import SequenceExplainer
 from ._backends import BACKENDS, DaskBackend, ProcessBackend, SerialBackend
 from ._batching import DEFAULT_BATCH_MEMORY
+from ._fingerprint import chunk_digest, model_fingerprint
 from ._gate import SequenceError, check_item, entity_key
 from ._inputs import _Bad, iter_items
 from ._result import GlobalRun
@@ -79,8 +81,12 @@ def explain_many(
     out : a directory: each finished chunk is written there as a parquet part with an atomic
         rename; a killed run resumes from the finished parts when called again the same way.
         None keeps the results in memory.
-    resume : with ``out``, continue the run found there (same settings required); False
-        discards it first.
+    resume : with ``out``, continue the run found there; False discards it first. Resuming
+        requires the same settings and the same model (weights digest and outputs on a fixed
+        probe; otherwise a ValueError names what differs). A finished chunk whose input
+        changed is recomputed, a part that cannot be read is moved aside (``.corrupt``) and
+        recomputed (both with a RuntimeWarning), and parts beyond the end of a shorter input
+        are removed: the result is always the table of a clean run over the data given now.
     on_error : a sequence with NaN, the wrong width, no events, an invalid or repeated id, or
         whose explanation fails: ``"raise"`` stops the run with a :class:`SequenceError`
         naming its entity and the reason (finished parts are kept); ``"skip"`` records it in
@@ -270,6 +276,12 @@ def _drive(
         "parent_seconds": 0.0,
     }
     n_seen = 0
+    digests: dict[int, str] = {}
+    model_checked = store is None
+    last_index = -1
+    if store is not None:
+        totals["n_corrupt_parts"] = float(len(store.corrupt))
+        totals["n_stale_chunks"] = 0.0
     bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
 
     def timed(gen: Iterator[Chunk]) -> Iterator[Chunk]:
@@ -294,7 +306,7 @@ def _drive(
             err = res.errors[0]
             raise SequenceError(err["entity"], err["reason"], err["position"])
         if store is not None:
-            store.write(res)
+            store.write(res, digests.pop(res.index))
         else:
             frames.append((res.index, res.frame))
             metas.append(
@@ -318,16 +330,29 @@ def _drive(
     try:
         for chunk in timed(chunks):
             n_seen += chunk.n_sequences
+            last_index = chunk.index
+            if not model_checked and ex._prepared is not None:
+                # before any part is trusted or written: the model must be the run's
+                length = store.model_probe_length or len(chunk.items[0][2])
+                fp = model_fingerprint(ex._prepared[0], ex._background, length, ex.n_features)
+                store.check_model(fp)
+                model_checked = True
+            if store is not None:
+                digests[chunk.index] = chunk_digest(chunk)
             if chunk.index in finished:
-                stored = store.chunk_meta(chunk.index)["entities"]
-                if stored != chunk.entities:
-                    raise ValueError(
-                        f"the input differs from the run in {str(store.path)!r}: chunk "
-                        f"{chunk.index} held entities {stored[:3]}… but now {chunk.entities[:3]}…. "
-                        "Resume with the same data (same order), or pass resume=False."
-                    )
-                bar.update(chunk.n_sequences)
-                continue
+                if store.chunk_meta(chunk.index).get("input_sha256") == digests[chunk.index]:
+                    digests.pop(chunk.index)
+                    bar.update(chunk.n_sequences)
+                    continue
+                totals["n_stale_chunks"] += 1
+                warnings.warn(
+                    f"the input of chunk {chunk.index} (entities {chunk.entities[:3]}"
+                    f"{'…' if len(chunk.entities) > 3 else ''}) differs from the one its part "
+                    f"in {str(store.path)!r} was computed from; recomputing that chunk.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                store.discard(chunk.index)  # never left on disk beside newer parts
             if chunk.bad and on_error == "raise":
                 while backend_obj is not None and backend_obj.n_pending:
                     handle(backend_obj.next_result())  # keep what is already computed
@@ -342,6 +367,8 @@ def _drive(
                 handle(backend_obj.next_result())
         while backend_obj is not None and backend_obj.n_pending:
             handle(backend_obj.next_result())
+        if store is not None and n_seen:
+            totals["n_removed_parts"] = float(len(store.remove_beyond(last_index)))
     except BaseException:
         if backend_obj is not None:
             backend_obj.close(cancel=True)
