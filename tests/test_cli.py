@@ -271,3 +271,26 @@ def test_load_sequences_formats(long_csv, tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object))
     with pytest.raises(Exception, match="pickled"):
         load_sequences(tmp_path / "obj.npy")
+
+
+def test_resume_with_another_model_is_refused(gru, tmp_path, capsys):
+    """--resume with another --model stops before computing anything, naming what changed."""
+    import onnx
+    from onnx import numpy_helper
+
+    path, _ = gru
+    graph = onnx.load(str(path))
+    init = graph.graph.initializer[0]
+    init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) * 1.5, init.name))
+    other = tmp_path / "other.onnx"
+    onnx.save(graph, str(other))
+    np.save(tmp_path / "x.npy", np.random.default_rng(4).normal(size=(4, 5, 3)))
+    argv = ["explain", "--data", str(tmp_path / "x.npy"), "--levels", "event", "--no-plots",
+            "--quiet", "--out", str(tmp_path / "o"), "--resume"]  # fmt: skip
+    assert main([*argv, "--model", str(path)]) == 0
+    parts = sorted((tmp_path / "o" / "run").glob("part-*"))
+    capsys.readouterr()
+    assert main([*argv, "--model", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "another model" in err and "onnx model bytes" in err and "--resume" in err
+    assert sorted((tmp_path / "o" / "run").glob("part-*")) == parts
