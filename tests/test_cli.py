@@ -184,6 +184,11 @@ def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys)
             "Did you mean 'event'",
         ),
         (["explain", "--model", "{model}", "--data", "{data}", "--tol", "-1"], 2, "must be >= 0"),
+        (
+            ["explain", "--model", "{model}", "--data", "{data}", "--features", "a,a,b"],
+            2,
+            "--features must not repeat a name; received 'a' (2 times)",
+        ),
         (["explain", "--model", "{model}"], 2, "required"),
         (
             ["explain", "--model", "{model}", "--data", "{data}", "--baseline", "meen_event"],
@@ -294,3 +299,90 @@ def test_resume_with_another_model_is_refused(gru, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "another model" in err and "onnx model bytes" in err and "--resume" in err
     assert sorted((tmp_path / "o" / "run").glob("part-*")) == parts
+
+
+def test_model_width_is_checked_against_the_chosen_columns(gru, tmp_path, capsys):
+    """A long CSV read without --entity-col: the id/time columns would become features."""
+    path, _ = gru
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"t": np.arange(6), "a": rng.normal(size=6), "b": rng.normal(size=6),
+                          "c": rng.normal(size=6)})  # fmt: skip
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    code = main(["explain", "--model", str(path), "--data", str(tmp_path / "long.csv"),
+                 "--no-plots", "--quiet", "--out", str(tmp_path / "o")])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "the data gives 4 feature(s) per event, columns ['t', 'a', 'b', 'c']" in err[0]
+    assert "--entity-col" in err[0] and "--features" in err[0]
+    assert not (tmp_path / "o" / "explanations.csv").exists()
+    np.save(tmp_path / "x4.npy", rng.normal(size=(2, 5, 4)))
+    assert main(["explain", "--model", str(path), "--data", str(tmp_path / "x4.npy")]) == 2
+    assert "4 feature(s) per event" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_torchscript_model_whose_width_is_not_declared(tmp_path, capsys):
+    torch = _torch()
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = torch.nn.Linear(3, 1)
+
+        def forward(self, x):
+            return torch.sigmoid(self.head(x[:, -1]))
+
+    torch.jit.script(Net()).save(str(tmp_path / "net.pt"))
+    np.save(tmp_path / "x4.npy", np.random.default_rng(0).normal(size=(2, 5, 4)))
+    code = main(["explain", "--model", str(tmp_path / "net.pt"), "--data",
+                 str(tmp_path / "x4.npy"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "the model fails on the first sequence" in err[0]
+    assert "columns ['column 0', 'column 1', 'column 2', 'column 3']" in err[0]
+
+
+def test_fractional_lengths_are_a_clear_error(gru, tmp_path, capsys):
+    np.savez(tmp_path / "x.npz", X=np.zeros((2, 5, 3)), lengths=np.array([2.5, 3.0]))
+    code = main(["explain", "--model", str(gru[0]), "--data", str(tmp_path / "x.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "must be whole numbers of events; received 2.5 at index 0" in err
+
+
+def test_csv_outputs_neutralise_formula_ids(gru, tmp_path, capsys):
+    path, _ = gru
+    rng = np.random.default_rng(6)
+    ids = ["=cmd|' /C calc'!A0", "+1+2", "@SUM(A1)", "-2+3", "plain"]
+    frame = pd.DataFrame([{"id": e, "t": t, "a": rng.normal(), "b": rng.normal(),
+                           "c": rng.normal()} for e in ids for t in range(4)])  # fmt: skip
+    frame.to_csv(tmp_path / "ev.csv", index=False)
+    out = tmp_path / "o"
+    assert main(["explain", "--model", str(path), "--data", str(tmp_path / "ev.csv"),
+                 "--entity-col", "id", "--time-col", "t", "--levels", "event", "--no-plots",
+                 "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    written = pd.read_csv(out / "events.csv", dtype={"entity": str})
+    assert set(written["entity"]) == {"'" + e for e in ids[:4]} | {"plain"}
+    assert not any(str(v).startswith(("=", "+", "-", "@")) for v in written["entity"])
+    assert set(pd.read_parquet(out / "events.parquet")["entity"]) == set(ids)  # verbatim
+
+
+def test_broken_model_files_are_named(tmp_path, capsys):
+    torch = _torch()
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 3)))
+
+    # a torch.save archive (of a whole module) dressed up with a TorchScript archive's entries
+    torch.save(torch.nn.Linear(3, 1), tmp_path / "fake.pt")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "fake.pt", "a") as zf:
+        root = zf.namelist()[0].split("/")[0]
+        zf.writestr(f"{root}/code/__torch__.py", "def forward(self, x):\n    return x\n")
+        zf.writestr(f"{root}/constants.pkl", b"\x80\x02).")
+    (tmp_path / "bad.keras").write_text("not a zip")
+    for name, message in [
+        ("fake.pt", "not a TorchScript archive (its data.pkl holds torch.nn.modules.linear"),
+        ("bad.keras", "'" + str(tmp_path / "bad.keras") + "' is not a Keras archive"),
+    ]:
+        code = main(["explain", "--model", str(tmp_path / name), "--data",
+                     str(tmp_path / "x.npy"), "--quiet"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "File not found" not in err, err

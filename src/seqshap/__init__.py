@@ -19,7 +19,7 @@ import importlib
 from typing import Any
 
 from .background import Background, kmeans, sample
-from .explanation import Explanation
+from .explanation import Explanation, SavedFileError
 from .games import FunctionGame, Game, MaskedGame
 from .kernel_explainer import KernelExplainer
 from .models import adapt, load_model
@@ -53,6 +53,7 @@ __all__ = [
     "MaskedGame",
     "PruningResult",
     "RegexTokenizer",
+    "SavedFileError",
     "SequenceError",
     "SequenceExplainer",
     "TextExplainer",

@@ -7,6 +7,7 @@ validates user input. Messages say what was received and what to do.
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -125,10 +126,10 @@ def check_model_output(out: Any, *, n_rows: int, name: str = "model") -> np.ndar
             f"{name} must return numbers; it returned {_describe(out)}. Wrap it so it returns a "
             "numpy array of scores."
         ) from None
+    if arr.ndim == 0:
+        raise_scalar_output(out, n_rows=n_rows, name=name)
     if arr.ndim == 1:
         arr = arr[:, None]
-    elif arr.ndim == 0:
-        arr = arr.reshape(1, 1)
     if arr.ndim != 2 or arr.shape[0] != n_rows:
         raise ValueError(
             f"{name} must return one row of scores per input row, shape ({n_rows},) or "
@@ -150,3 +151,138 @@ def check_names(names: Any, *, n: int, name: str, default_prefix: str) -> list[s
     if len(names) != n:
         raise ValueError(f"{name} must have {n} entries; received {len(names)}.")
     return names
+
+
+# ---------------------------------------------------------------------- names and columns
+def check_unique_names(names: Sequence[Any], *, name: str) -> list[str]:
+    """``names`` as strings, refusing repeats (two players, or one column fed twice)."""
+    names = [str(v) for v in names]
+    counts = {v: c for v, c in Counter(names).items() if c > 1}
+    if counts:
+        listed = ", ".join(f"{v!r} ({c} times)" for v, c in counts.items())
+        raise ValueError(
+            f"{name} must not repeat a name; received {listed}. Give each feature (column) once."
+        )
+    return names
+
+
+def is_frame(x: Any) -> bool:
+    """A pandas DataFrame (or anything with DataFrame-like columns and selection)."""
+    return hasattr(x, "columns") and hasattr(x, "loc") and getattr(x, "ndim", 2) == 2
+
+
+def frame_names(x: Any) -> list[str] | None:
+    """Column names of a DataFrame or index labels of a Series (an event), as strings; None
+    for other input and for unnamed labels (the default 0, 1, …, d−1)."""
+    if is_frame(x):
+        labels, what = list(x.columns), "the DataFrame's columns"
+    elif hasattr(x, "index") and hasattr(x, "to_numpy") and getattr(x, "ndim", 0) == 1:
+        labels, what = list(x.index), "the Series' index"
+    else:
+        return None
+    if labels == list(range(len(labels))):
+        return None
+    return check_unique_names(labels, name=what)
+
+
+def select_columns(x: Any, names: Sequence[str], *, name: str) -> Any:
+    """A DataFrame's columns ``names``, matched by name (never by position); other input as is.
+
+    The columns are matched as strings; extra columns are left out. Missing ones are an error
+    that names them, so a frame with columns in another order gives the same values as one in
+    the expected order. Unnamed labels (the default 0, 1, …) are taken by position.
+    """
+    if frame_names(x) is None:  # not pandas, or unnamed labels 0..d-1: by position
+        return x
+    if is_frame(x):
+        labels, what = list(x.columns), "DataFrame"
+    else:  # a Series with named labels: one row
+        labels, what = list(x.index), "Series"
+    by_name = {str(c): c for c in labels}
+    if len(by_name) != len(labels):
+        check_unique_names(labels, name=f"{name}'s labels")
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValueError(
+            f"{name} is a {what} without the column(s) {missing} the explainer was set up "
+            f"with (feature_names {list(names)}); it has {list(by_name)}. Columns are matched "
+            "by name: rename them, or pass a numpy array in the expected order."
+        )
+    keys = [by_name[n] for n in names]
+    return x[keys] if what == "DataFrame" else x.loc[keys]
+
+
+# ---------------------------------------------------------------------- model outputs
+def raise_scalar_output(out: Any, *, n_rows: int, name: str = "model") -> None:
+    """A model that returns one number for a batch of rows (e.g. ``x.sum()``, not per row)."""
+    rows = f"{n_rows} input row(s)" if n_rows >= 0 else "a batch of input rows"
+    n = "n" if n_rows < 0 else n_rows
+    raise ValueError(
+        f"{name} returned a single number ({_describe(out)}: {out!r}) for {rows}; it must "
+        f"return one score per row, shape ({n},) or ({n}, k). Reduce over every axis but the "
+        "first, e.g. x.sum(axis=(1, 2)) instead of x.sum()."
+    )
+
+
+_KINDS = {"f": "float", "i": "integer", "u": "integer", "b": "boolean", "c": "complex"}
+
+
+def output_signature(out: Any, arr: np.ndarray) -> tuple[int, str]:
+    """``(width, kind)`` of a model's output: its number of columns and the kind of its own
+    dtype (float, integer, boolean; float32 and float64 are both float, as adapters may return
+    either)."""
+    dtype = getattr(out, "dtype", None)
+    if dtype is None:
+        return int(arr.shape[1]), "float"  # lists and Python numbers: converted to float64
+    name = str(dtype).replace("torch.", "")
+    try:
+        kind = _KINDS.get(np.dtype(name).kind, name)
+    except TypeError:  # e.g. torch.bfloat16
+        kind = "float" if "float" in name else name
+    return int(arr.shape[1]), kind
+
+
+def check_output_stable(
+    previous: tuple[int, str] | None, current: tuple[int, str], *, name: str = "model"
+) -> tuple[int, str]:
+    """The same output width and dtype on every call (the first call sets them)."""
+    if previous is not None and previous != current:
+        raise ValueError(
+            f"{name} returned {current[0]} output(s) per row of dtype {current[1]} on this call "
+            f"but {previous[0]} of dtype {previous[1]} on an earlier one; its outputs must keep "
+            "one width and dtype on every call (scores of the same outputs, in the same order, "
+            "whatever the batch size)."
+        )
+    return current
+
+
+def check_lengths(lengths: Any, *, n: int, t_max: int, name: str = "lengths") -> np.ndarray:
+    """``n`` sequence lengths in ``[1, t_max]`` as int64; whole numbers only (2.0 is 2; 2.5, a
+    bool or a string is an error naming the first bad entry)."""
+    arr = np.asarray(lengths)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(
+            f"{name} must be {n} integer(s), one per sequence; received {_describe(lengths)}."
+        )
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be whole numbers of events; received values of dtype {arr.dtype} "
+            f"(first: {arr.reshape(-1)[0].item()!r})."
+        )
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(
+                f"{name} must be whole numbers of events; received {float(arr[i])!r} at index {i}"
+                f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}. A length counts "
+                "the valid rows of a padded sequence."
+            )
+    if (arr < 1).any() or (arr > t_max).any():
+        raise ValueError(
+            f"{name} must lie in [1, {t_max}] (the padded length); received values from "
+            f"{arr.min():g} to {arr.max():g}. Drop empty sequences before explaining."
+        )
+    return arr.astype(np.int64)

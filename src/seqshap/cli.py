@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._csv import write_csv
+from ._validation import check_lengths, check_unique_names
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".npy", ".npz")
@@ -127,9 +129,15 @@ def load_sequences(
                 f"--features names {len(names)} columns but the array has {arr.shape[2]} features."
             )
         if lengths is not None:
-            lengths = np.asarray(lengths).astype(int).reshape(-1)
-            if len(lengths) != len(arr) or (lengths < 1).any() or (lengths > arr.shape[1]).any():
-                raise UsageError(f"'lengths' in {str(p)!r} must be n integers in [1, T].")
+            try:
+                lengths = check_lengths(
+                    np.asarray(lengths).reshape(-1),
+                    n=len(arr),
+                    t_max=arr.shape[1],
+                    name=f"'lengths' in {str(p)!r}",
+                )
+            except (TypeError, ValueError) as exc:
+                raise UsageError(str(exc)) from None
             seqs = [arr[i, : lengths[i]].astype(float) for i in range(len(arr))]
         else:
             seqs = [a.astype(float) for a in arr]
@@ -222,7 +230,7 @@ def write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str], files: 
         if frame[col].dtype == object:
             frame[col] = frame[col].map(lambda v: v if v is None else str(v))
     if "csv" in formats:
-        frame.to_csv(stem.with_suffix(".csv"), index=False)
+        write_csv(frame, stem.with_suffix(".csv"))  # text cells cannot run as formulas
         files.append(stem.with_suffix(".csv"))
     if "parquet" in formats:
         frame.to_parquet(stem.with_suffix(".parquet"), index=False)
@@ -240,6 +248,45 @@ def save_plot(draw: Any, stem: Path, files: list[Path], size=(7.0, 4.5)) -> None
 
 
 # ------------------------------------------------------------------------------ explain
+def _declared_width(model: Any) -> int | None:
+    """Features per event that the model file declares (ONNX, Keras), or None."""
+    session = getattr(model, "session", None)
+    if session is not None:
+        inputs = {a.name: a for a in session.get_inputs()}
+        shape = getattr(inputs.get(getattr(model, "input_name", None)), "shape", None)
+        return shape[-1] if shape and isinstance(shape[-1], int) else None
+    keras_model = getattr(model, "model", None)
+    shape = getattr(next(iter(getattr(keras_model, "inputs", None) or []), None), "shape", None)
+    return shape[-1] if shape and isinstance(shape[-1], int) else None
+
+
+def check_model_width(model: Any, first: np.ndarray, names: list[str] | None, args) -> None:
+    """Before the first real call: the model must take the columns chosen from the data."""
+    d = first.shape[1]
+    cols = list(names) if names else [f"column {i}" for i in range(d)]
+    hint = ""
+    if Path(args.data).suffix.lower() in (".csv", ".parquet") and not args.entity_col:
+        hint = (
+            " The file was read as one sequence without --entity-col: if it holds an id or a "
+            "time column, pass --entity-col (and --time-col) so they are not taken as features."
+        )
+    what = f"the data gives {d} feature(s) per event, columns {cols} (from {args.data!r})"
+    if Path(args.data).suffix.lower() in (".npy", ".npz"):
+        fix = "Save the array with the model's input features, in its order."
+    else:
+        fix = f"Choose the model's input columns, in its order, with --features.{hint}"
+    width = _declared_width(model)
+    if width is not None and width != d:
+        raise UsageError(f"the model takes {width} feature(s) per event but {what}. {fix}")
+    try:  # the raw call: output checks come later, with their own messages
+        model.predict(np.ascontiguousarray(first[None, -min(len(first), 2) :]))
+    except Exception as exc:  # noqa: BLE001 - the model cannot run on these columns
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise UsageError(
+            f"the model fails on the first sequence: {what}; it said: {first_line}. {fix}"
+        ) from None
+
+
 def _parse_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -279,6 +326,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     features = _parse_list(args.features)
+    if features is not None:
+        try:
+            check_unique_names(features, name="--features")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     levels = _parse_list(args.levels) or ["event", "feature"]
     unknown = [lv for lv in levels if lv not in LEVELS]
     if unknown:
@@ -301,6 +353,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         base_seqs = seqs
     baseline = load_baseline(args.baseline, names)
     model = load_cli_model(args.model, threads=1 if args.jobs > 1 else None)
+    check_model_width(model, seqs[0], names, args)
     if names is None:
         names = getattr(model, "feature_names", None)
         if names is not None and len(names) != seqs[0].shape[1]:

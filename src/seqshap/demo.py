@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._csv import write_csv
 from ._optional import import_optional
 
 DEMO_MODEL = "basic_motions_gru.onnx"
@@ -68,7 +69,7 @@ def _write_table(frame: pd.DataFrame, stem: Path, files: list[Path]) -> None:
     for col in frame.columns:  # parquet wants one type per column
         if frame[col].dtype == object:
             frame[col] = frame[col].map(lambda v: v if v is None else str(v))
-    frame.to_csv(stem.with_suffix(".csv"), index=False)
+    write_csv(frame, stem.with_suffix(".csv"))  # text cells cannot run as formulas
     frame.to_parquet(stem.with_suffix(".parquet"), index=False)
     files += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
 

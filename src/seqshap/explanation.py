@@ -11,6 +11,10 @@ and :attr:`efficiency_gap` reports how far from it the stored numbers are.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,11 +266,20 @@ class Explanation:
 
     @classmethod
     def load(cls, path: str | Path) -> Explanation:
-        """Load a file written by :meth:`save` (no unpickling)."""
+        """Load a file written by :meth:`save` (no unpickling). A file that cannot be read
+        back (cut short, bytes changed, not a saved Explanation) raises
+        :class:`SavedFileError` naming it."""
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path {str(path)!r} does not exist.")
         suffix = path.suffix.lower()
+        if suffix not in (".json", ".npz"):
+            raise ValueError(f"path must end in .json or .npz; received {str(path)!r}.")
+        with reading_saved_file(path, "seqshap Explanation (Explanation.save)"):
+            return cls._load(path, suffix)
+
+    @classmethod
+    def _load(cls, path: Path, suffix: str) -> Explanation:
         if suffix == ".json":
             doc = json.loads(path.read_text())
             _check_format(doc, path)
@@ -274,15 +287,14 @@ class Explanation:
             shape = tuple(doc["shape"])
             for name in ("values", "std_errors"):
                 arrays[name] = np.asarray(arrays[name], dtype=float).reshape(shape)
-        elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as npz:
+        else:
+            # our own handle: np.load leaves its file open when the zip is broken
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
                 if "__meta__" not in npz.files:
                     raise ValueError(f"{str(path)!r} is not a saved seqshap Explanation.")
                 doc = json.loads(str(npz["__meta__"]))
                 _check_format(doc, path)
                 arrays = {name: (npz[name] if name in npz.files else None) for name in _ARRAYS}
-        else:
-            raise ValueError(f"path must end in .json or .npz; received {str(path)!r}.")
         return cls(
             values=arrays["values"],
             std_errors=arrays["std_errors"],
@@ -314,6 +326,40 @@ class Explanation:
             feature_names=list(self.player_names),
             output_names=None if single else list(self.output_names),
         )
+
+
+class SavedFileError(ValueError):
+    """A file seqshap wrote (an Explanation, a KernelExplainer, a run) cannot be read back:
+    cut short, changed, or not such a file. The message names the file and the cause."""
+
+    def __init__(self, path: Path | str, what: str, cause: BaseException) -> None:
+        self.path = Path(path)
+        detail = " ".join(str(cause).split())[:300] or type(cause).__name__
+        super().__init__(
+            f"{str(path)!r} cannot be read as a saved {what}: {type(cause).__name__}: {detail}. "
+            "The file may be truncated or modified, or be another kind of file; save it again."
+        )
+
+
+@contextmanager
+def reading_saved_file(path: Path, what: str) -> Iterator[None]:
+    """Turn any failure to parse ``path`` into a :class:`SavedFileError` naming it."""
+    try:
+        yield
+    except SavedFileError:
+        raise
+    except (
+        OSError,  # unreadable
+        EOFError,  # npz members cut short
+        zipfile.BadZipFile,  # npz cut short or changed
+        zlib.error,  # compressed npz members changed
+        ValueError,  # JSONDecodeError, reshape, shapes that do not fit
+        KeyError,  # a field missing
+        TypeError,  # a field of the wrong type
+        IndexError,
+        AttributeError,
+    ) as exc:
+        raise SavedFileError(path, what, exc) from exc
 
 
 def _check_format(doc: Any, path: Path) -> None:

@@ -31,10 +31,19 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_budget, check_int, check_names, check_random_state
+from ._validation import (
+    check_array,
+    check_budget,
+    check_int,
+    check_names,
+    check_random_state,
+    check_unique_names,
+    frame_names,
+    select_columns,
+)
 from .background import Background, as_background
 from .estimators import default_budget, estimate
-from .explanation import Explanation, explanation_from_estimates
+from .explanation import Explanation, explanation_from_estimates, reading_saved_file
 from .games import MaskedGame
 from .links import get_link
 from .models import adapt
@@ -81,8 +90,12 @@ class KernelExplainer:
             raise ValueError(
                 f"method must be 'kernel', 'exact', 'permutation' or 'auto'; received {method!r}."
             )
-        if feature_names is None and hasattr(data, "columns"):
-            feature_names = [str(c) for c in data.columns]
+        if feature_names is None:
+            feature_names = frame_names(data)  # a DataFrame names its columns
+        if feature_names is not None:
+            feature_names = check_unique_names(feature_names, name="feature_names")
+        #: DataFrame rows X are matched to these names by column name when they are known
+        self._named = feature_names is not None
         self.data: Background = as_background(data, name="data", ndim=2)
         self.n_features = self.data.data.shape[1]
         self.feature_names = check_names(
@@ -110,6 +123,8 @@ class KernelExplainer:
     # ------------------------------------------------------------------ explaining
     def _check_x(self, X: Any) -> tuple[np.ndarray, bool]:
         single = getattr(X, "ndim", np.ndim(X)) == 1
+        if self._named:
+            X = select_columns(X, self.feature_names, name="X")
         x = check_array(X, name="X", ndim=(1, 2))
         if single:
             x = x[None]
@@ -257,11 +272,15 @@ class KernelExplainer:
         path = Path(file)
         if not path.exists():
             raise FileNotFoundError(f"file {str(path)!r} does not exist.")
-        with np.load(path, allow_pickle=False) as npz:
-            settings = json.loads(str(npz["settings"]))
-            data = Background(npz["data"], npz["weights"])
-        if settings.get("format") != "seqshap.KernelExplainer":
-            raise ValueError(f"{str(path)!r} was not written by KernelExplainer.save().")
+        with reading_saved_file(path, "KernelExplainer (KernelExplainer.save)"):
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
+                settings = json.loads(str(npz["settings"]))
+                data = Background(npz["data"], npz["weights"])
+            if not isinstance(settings, dict) or settings.get("format") != (
+                "seqshap.KernelExplainer"
+            ):
+                raise ValueError(f"{str(path)!r} was not written by KernelExplainer.save().")
+            settings = {k: settings[k] for k in _SAVED_SETTINGS}
         return cls(
             model,
             data,
@@ -271,6 +290,9 @@ class KernelExplainer:
             seed=settings["seed"],
             method=settings["method"],
         )
+
+
+_SAVED_SETTINGS = ("feature_names", "link", "batch_size", "seed", "method")
 
 
 def _check_l1_reg(l1_reg: Any) -> Any:

@@ -18,7 +18,19 @@ def identity(p: np.ndarray) -> np.ndarray:
 
 
 def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), _EPS, 1.0 - _EPS)
+    """Log-odds of probabilities. Values outside [0, 1] are an error (never clipped into
+    range); exactly 0 or 1 (a saturated sigmoid in float32) give ±27.6, the log-odds of
+    1e-12 and 1 − 1e-12, instead of infinities."""
+    p = np.asarray(p, dtype=float)
+    outside = (p < 0.0) | (p > 1.0)
+    if outside.any():
+        raise ValueError(
+            "link='logit' explains log-odds of probabilities, but the model's (expected) "
+            f"outputs include {int(outside.sum())} value(s) outside [0, 1], from "
+            f"{float(np.nanmin(p)):.6g} to {float(np.nanmax(p)):.6g}. Use link='identity' for "
+            "scores or logits, or make the model return probabilities (sigmoid/softmax)."
+        )
+    p = np.clip(p, _EPS, 1.0 - _EPS)
     return np.log(p) - np.log1p(-p)
 
 

@@ -36,10 +36,70 @@ def _pickle_error(path: Path, what: str) -> UnsafeModelFileError:
     )
 
 
-def _is_torchscript_zip(path: Path) -> bool:
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-    return any(n.endswith("constants.pkl") or "/code/" in n for n in names)
+#: what a TorchScript archive's pickles may name (read with pickletools, never unpickled):
+#: scripted classes (``__torch__.*``), tensor rebuilding, storages and TorchScript's own helpers
+_TS_MODULES = ("torch._utils", "torch.jit._pickle")
+_TS_GLOBALS = {("collections", "OrderedDict"), ("torch", "device")}
+
+
+def _pickle_globals(data: bytes) -> list[tuple[str, str]]:
+    """The ``(module, name)`` pairs a pickle imports, read by opcode (nothing is executed)."""
+    import pickletools
+
+    found, strings = [], []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name in ("GLOBAL", "INST"):
+            module, _, name = str(arg).partition(" ")
+            found.append((module, name))
+        elif op.name == "STACK_GLOBAL":
+            found.append((strings[-2], strings[-1]) if len(strings) >= 2 else ("?", "?"))
+        elif isinstance(arg, str):
+            strings.append(arg)
+    return found
+
+
+def _ts_global_allowed(module: str, name: str) -> bool:
+    return (
+        module == "__torch__"
+        or module.startswith("__torch__.")
+        or module in _TS_MODULES
+        or (module, name) in _TS_GLOBALS
+        or (module == "torch" and name.endswith("Storage"))
+    )
+
+
+def _torchscript_problem(path: Path) -> str | None:
+    """Why ``path`` is not a TorchScript archive (None when it is one).
+
+    A TorchScript archive (``torch.jit.save``) has one root folder holding ``data.pkl``,
+    ``constants.pkl``, ``version`` and the scripted code under ``code/__torch__``; its
+    ``data.pkl`` starts with a scripted class and names only scripted classes, tensors and
+    storages. A ``torch.save`` archive names Python classes (``__main__.Net``,
+    ``torch.nn.modules…``) or is a bare state dict, whatever entries were added beside it.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            roots = {n.split("/", 1)[0] for n in names}
+            if len(roots) != 1:
+                return "its entries do not share one root folder"
+            root = roots.pop()
+            for required in ("data.pkl", "constants.pkl", "version"):
+                if f"{root}/{required}" not in names:
+                    return f"it has no {required}"
+            if not any(n.startswith(f"{root}/code/__torch__") and n.endswith(".py") for n in names):
+                return "it holds no scripted code (code/__torch__…py)"
+            data = _pickle_globals(zf.read(f"{root}/data.pkl"))
+            constants = _pickle_globals(zf.read(f"{root}/constants.pkl"))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        return f"its archive cannot be read ({type(exc).__name__}: {exc})"
+    if not data or not data[0][0].startswith("__torch__"):
+        first = ".".join(data[0]) if data else "nothing"
+        return f"its data.pkl holds {first}, not a scripted module"
+    bad = [f"{m}.{n}" for m, n in data + constants if not _ts_global_allowed(m, n)]
+    if bad:
+        return f"its pickles name Python objects {sorted(set(bad))[:5]}"
+    return None
 
 
 def load_torchscript(path: Path, *, device: Any = None) -> Any:
@@ -50,8 +110,11 @@ def load_torchscript(path: Path, *, device: Any = None) -> Any:
         raise _pickle_error(path, "a pickle (torch.save of a whole model?)")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"model file {str(path)!r} is not a TorchScript archive; {_EXPORT_HINT}.")
-    if not _is_torchscript_zip(path):
-        raise _pickle_error(path, "a torch.save pickle archive, not TorchScript")
+    problem = _torchscript_problem(path)
+    if problem is not None:
+        raise _pickle_error(
+            path, f"not a TorchScript archive ({problem}); a torch.save archive is a pickle"
+        )
     torch = import_optional("torch", "TorchScript models")
     return torch.jit.load(str(path), map_location="cpu" if device in (None, "auto") else device)
 
@@ -63,8 +126,31 @@ def load_keras(path: Path) -> Any:
                 "keras needs a backend: tensorflow is not installed, so set KERAS_BACKEND=torch "
                 "(or jax) in the environment before running."
             )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(
+            f"model file {str(path)!r} is not a Keras archive (a .keras file is a zip written "
+            f"by model.save('m.keras'); this one cannot be opened: {exc}). Save the model "
+            "again, or export it to ONNX."
+        ) from None
+    if "config.json" not in names:
+        raise ValueError(
+            f"model file {str(path)!r} is a zip without config.json, not a Keras archive "
+            "(model.save('m.keras') writes config.json, metadata.json and model.weights.h5)."
+        )
     keras = import_optional("keras", "Keras models")
-    return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    try:
+        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        # keras words a damaged archive as "File not found"; the file is there
+        detail = " ".join(str(exc).split())[:300]
+        raise ValueError(
+            f"model file {str(path)!r} exists but Keras cannot load it ({type(exc).__name__}: "
+            f"{detail}). Check that it was saved by model.save('m.keras') with this Keras "
+            "version and that custom layers are registered."
+        ) from None
 
 
 def load_model(path: str | os.PathLike, *, recurrent: bool | None = None, **options: Any) -> Model:

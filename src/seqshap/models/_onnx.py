@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from .._optional import import_optional
-from .._validation import check_model_output
 from ._common import DEFAULT_MEMORY_BUDGET, check_batching, rows_for_budget
 from .base import Model, RecurrentModel, State, _slice_rows
 
@@ -267,7 +266,7 @@ class OnnxRecurrentModel(OnnxModel, RecurrentModel):
         return self.forward(x, None)[0]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return check_model_output(self.forward(x, None)[0], n_rows=x.shape[0])
+        return self._checked(self.forward(x, None)[0], x.shape[0])
 
 
 def _auto_pairs(session: Any, input_name: str | None) -> tuple[list[str], list[str]]:

@@ -209,9 +209,8 @@ class TorchRecurrentModel(TorchModel, RecurrentModel):
         return self.forward(x, None)[0]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from .._validation import check_model_output
 
-        return check_model_output(self.forward(x, None)[0], n_rows=x.shape[0])
+        return self._checked(self.forward(x, None)[0], x.shape[0])
 
 
 # ---------------------------------------------------------------------------------- detection

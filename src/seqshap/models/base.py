@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_model_output
+from .._validation import check_model_output, check_output_stable, output_signature
 
 State = Any
 
@@ -35,18 +35,26 @@ class Model:
     batch_size: int | None = None
     output_names: list[str] | None = None
     recurrent: bool = False
+    #: (width, dtype) of the first checked output; every later call must match it
+    _output_signature: tuple[int, str] | None = None
 
     def predict(self, x: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _checked(self, out: Any, n_rows: int) -> np.ndarray:
+        """Scores ``(n_rows, k)``, with the width and dtype of every earlier call."""
+        arr = check_model_output(out, n_rows=n_rows)
+        self._output_signature = check_output_stable(
+            self._output_signature, output_signature(out, arr)
+        )
+        return arr
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[0]
         if self.batch_size is None or n <= self.batch_size:
-            return check_model_output(self.predict(x), n_rows=n)
+            return self._checked(self.predict(x), n)
         parts = [
-            check_model_output(
-                self.predict(x[i : i + self.batch_size]), n_rows=len(x[i : i + self.batch_size])
-            )
+            self._checked(self.predict(x[i : i + self.batch_size]), len(x[i : i + self.batch_size]))
             for i in range(0, n, self.batch_size)
         ]
         return np.concatenate(parts, axis=0)
@@ -66,7 +74,7 @@ class RecurrentModel(Model):
 
     def forward_checked(self, x: np.ndarray, state: State = None) -> tuple[np.ndarray, State]:
         scores, new_state = self.forward(x, state)
-        return check_model_output(scores, n_rows=x.shape[0]), new_state
+        return self._checked(scores, x.shape[0]), new_state
 
     def take_state(self, state: State, index: np.ndarray) -> State:
         return _map_state(state, lambda s: _take(s, index, self.state_batch_axis))
@@ -97,6 +105,10 @@ def _map_state(state: State, fn: Callable[[Any], Any]) -> State:
     return fn(state)
 
 
+def _copy_leaf(leaf: Any) -> Any:
+    return leaf.clone() if hasattr(leaf, "clone") else np.array(leaf, copy=True)
+
+
 def _slice_rows(state: State, lo: int, hi: int, axis: int) -> State:
     """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy.
 
@@ -125,7 +137,9 @@ class CallableModel(Model):
         self.batch_size = batch_size
 
     def predict(self, x: np.ndarray) -> Any:
-        return self.fn(x)
+        # a private copy: a function that writes into its input cannot change seqshap's
+        # masked inputs (or what the next call sees)
+        return self.fn(np.array(x, copy=True))
 
     def __repr__(self) -> str:
         return f"CallableModel({getattr(self.fn, '__name__', self.fn)!r})"
@@ -151,7 +165,10 @@ class RecurrentCallableModel(RecurrentModel):
         self.state_batch_axis = state_batch_axis
 
     def forward(self, x: np.ndarray, state: State = None) -> tuple[np.ndarray, State]:
-        out = self.fn(x) if state is None else self.fn(x, state)
+        # private copies of the input and the state: a function that writes into them cannot
+        # change seqshap's inputs or its cached prefix states
+        x = np.array(x, copy=True)
+        out = self.fn(x) if state is None else self.fn(x, _map_state(state, _copy_leaf))
         if not (isinstance(out, tuple) and len(out) == 2):
             raise ValueError(
                 "model in the recurrent form must return (scores, hidden_state); it returned "

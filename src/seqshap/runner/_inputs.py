@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import import_optional
+from .._validation import check_unique_names
 
 #: rows per parquet record batch read at once
 PARQUET_BATCH_ROWS = 65_536
@@ -117,7 +118,7 @@ def _feature_cols(columns: list[str], entity_col, time_col, feature_cols, numeri
         raise ValueError(f"time_col {time_col!r} is not a column: {columns}.")
     if feature_cols is None:
         feature_cols = [c for c in columns if c not in (entity_col, time_col) and numeric(c)]
-    feature_cols = list(feature_cols)
+    feature_cols = check_unique_names(feature_cols, name="feature_cols")
     missing = [c for c in feature_cols if c not in columns]
     if missing or not feature_cols:
         raise ValueError(

@@ -138,6 +138,12 @@ def explain_many(
         full_curve=bool(full_curve),
     )
     ex = copy.copy(explainer)  # _prepare sets attributes; the user's explainer stays as it was
+    if (
+        feature_cols is None
+        and ex._named
+        and (isinstance(data, str | os.PathLike) or (hasattr(data, "columns") and entity_col))
+    ):
+        feature_cols = list(ex.feature_names)  # long format: the explainer's features, by name
     items, n_total, frame_names = iter_items(
         data,
         entity_ids=entity_ids,
@@ -148,7 +154,7 @@ def explain_many(
     if total is not None:
         n_total = check_int(total, name="total", minimum=0)
     if frame_names is not None and ex.feature_names is None:
-        ex.feature_names = frame_names
+        ex.feature_names, ex._named = frame_names, True
     seed = explainer.seed if isinstance(explainer.seed, int | np.integer) else None
     entropy = int(seed) if seed is not None else int(np.random.SeedSequence().entropy)
     store = None
@@ -234,6 +240,10 @@ def _chunks(ex: SequenceExplainer, items: Iterator, chunk_size: int) -> Iterator
             continue
         seen.add(key)
         try:
+            try:
+                raw = ex._by_name(raw, name="the sequence")  # a DataFrame: columns by name
+            except ValueError as err:
+                raise SequenceError(entity, str(err), position) from None
             seq = check_item(raw_id, raw, ex.n_features)
             if ex._prepared is None:
                 ex._prepare(seq)  # adapts and probes the model once, sets the width

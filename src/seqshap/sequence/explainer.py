@@ -23,7 +23,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
+from .._validation import (
+    check_budget,
+    check_int,
+    check_names,
+    check_random_state,
+    check_tol,
+    check_unique_names,
+    frame_names,
+    is_frame,
+    select_columns,
+)
 from ..estimators import METHODS, default_budget, estimate
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
@@ -146,7 +156,16 @@ class SequenceExplainer:
         self.time_step = time_step
         self.output = output
         self.model = model
-        names = list(feature_names) if feature_names is not None else None
+        names = None
+        if feature_names is not None:
+            names = check_unique_names(list(feature_names), name="feature_names")
+        elif not isinstance(baseline, str):
+            names = frame_names(baseline)  # a DataFrame/Series baseline names its features
+        if names is None and is_frame(data):
+            names = frame_names(data)  # events (N, d) as a DataFrame
+        #: True when the feature names are known (given, or from a DataFrame): DataFrame
+        #: inputs are then matched to them by column name, never by position
+        self._named = names is not None
         self._background = resolve_baseline(baseline, data, len(names) if names else None)
         d = self._background.data.shape[2]
         self.n_features: int | None = d if d > 0 else (len(names) if names else None)
@@ -163,8 +182,20 @@ class SequenceExplainer:
         """Adapt and probe the model on sequence ``x`` (once per explainer) and check its width;
         returns the names of the explained outputs. Every other method does this itself; call
         it to check a model and data before long work. Clears the prefix-state cache."""
-        self._prepare(check_sequence(x, name="x", lengths=lengths, padding=padding))
+        self._prepare(check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding))
         return list(self._prepared[1])
+
+    def _by_name(self, x: Any, name: str = "x") -> Any:
+        """A wide DataFrame ``x`` with its columns matched to the feature names by name."""
+        if not is_frame(x):
+            return x
+        if self._named:
+            return select_columns(x, self.feature_names, name=name)
+        if self.feature_names is None:
+            names = frame_names(x)
+            if names is not None and (self.n_features is None or len(names) == self.n_features):
+                self.feature_names, self._named = names, True
+        return x
 
     @property
     def output_names(self) -> list[str] | None:
@@ -247,7 +278,7 @@ class SequenceExplainer:
         splits near the end need short suffixes only); the curve then covers the splits from
         the most recent back to about the pruned index.
         """
-        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        seq = check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding)
         tol = check_tol(tol, name="pruning_tol")
         self._prepare(seq)
         return self._prune(seq, tol, full_curve=full_curve)
@@ -302,7 +333,7 @@ class SequenceExplainer:
         split ``-k`` (keep the last ``k`` events) instead of a search; ``pruning_tol`` is then
         not used and ``pruning`` is None.
         """
-        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        seq = check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding)
         opts = self._check_options(
             levels,
             pruning_tol,
@@ -524,7 +555,7 @@ class SequenceExplainer:
             the same sequence) instead of starting afresh: fewer model steps, values equal up
             to float rounding. Only while the model is unchanged.
         """
-        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        seq = check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding)
         self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
         players, _ = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
@@ -573,7 +604,7 @@ class SequenceExplainer:
                 "again, or build the game from the players' masks: game(x, players=Players(names, "
                 "masks, level))."
             )
-        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        seq = check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding)
         length = meta.get("length")
         if length is not None and int(length) != len(seq):
             raise ValueError(
@@ -634,7 +665,7 @@ class SequenceExplainer:
         if budget is not None:
             budget = check_budget(budget)
         rng = check_random_state(self.seed if seed is None else seed)
-        seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
+        seq = check_sequence(self._by_name(x), name="x", lengths=lengths, padding=padding)
         self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
         players, extra = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
@@ -766,7 +797,13 @@ class SequenceExplainer:
                 "X is a DataFrame: give entity_col (the column that identifies sequences) and "
                 f"time_col (the order of events); its columns are {list(X.columns)}."
             )
-        seqs, ids, frame_names = as_sequences(
+        if isinstance(X, list | tuple):
+            X = [self._by_name(s, name=f"X[{i}]") for i, s in enumerate(X)]
+        elif entity_col is None:
+            X = self._by_name(X, name="X")
+        elif feature_cols is None and self._named:
+            feature_cols = list(self.feature_names)  # long format: the features by name
+        seqs, ids, frame_cols = as_sequences(
             X,
             name="X",
             lengths=lengths,
@@ -775,8 +812,9 @@ class SequenceExplainer:
             time_col=time_col,
             feature_cols=feature_cols,
         )
-        if frame_names is not None and self.feature_names is None:
-            self.feature_names = frame_names
+        if frame_cols is not None and self.feature_names is None:
+            self.feature_names = check_unique_names(frame_cols, name="feature_cols")
+            self._named = True
         if entity_ids is not None:
             entity_ids = list(entity_ids)
             if len(entity_ids) != len(seqs):

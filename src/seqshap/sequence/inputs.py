@@ -12,25 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _describe, check_array, check_int
+from .._validation import (
+    check_array,
+    check_int,
+    check_lengths,
+    check_unique_names,
+)
 
 PADDING = ("post", "pre")
 
 
 def _check_lengths(lengths: Any, n: int, t_max: int) -> np.ndarray:
-    arr = np.asarray(lengths)
-    if arr.ndim == 0:
-        arr = arr[None]
-    if arr.ndim != 1 or len(arr) != n or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"lengths must be {n} integer(s), one per sequence; received {_describe(lengths)}."
-        )
-    if (arr < 1).any() or (arr > t_max).any():
-        raise ValueError(
-            f"lengths must lie in [1, {t_max}] (the padded length); received values from "
-            f"{int(arr.min())} to {int(arr.max())}. Drop empty sequences before explaining."
-        )
-    return arr.astype(np.int64)
+    return check_lengths(lengths, n=n, t_max=t_max)
 
 
 def as_sequences(
@@ -105,6 +98,7 @@ def _from_frame(df, name, entity_col, time_col, feature_cols):
             c for c in df.columns if c not in skip and np.issubdtype(df[c].dtype, np.number)
         ]
     feature_cols = list(feature_cols)
+    check_unique_names(feature_cols, name="feature_cols")
     missing = [c for c in feature_cols if c not in df.columns]
     if missing:
         raise ValueError(f"feature_cols {missing} are not columns of {name}: {list(df.columns)}.")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_output_stable, output_signature, raise_scalar_output
 from ..models import CallableModel, Model, RecurrentCallableModel, RecurrentModel, adapt
 
 
@@ -27,13 +28,17 @@ class _Selection:
         self.per_step = per_step
         self.time_step = time_step
         self.outputs = outputs
+        self.signature: tuple[int, str] | None = None  # of the raw outputs, before selection
 
     def __call__(self, raw: Any) -> np.ndarray:
         arr = to_numpy(raw)
+        if arr.ndim == 0:
+            raise_scalar_output(raw, n_rows=-1)
         if self.per_step:
             arr = arr[:, self.time_step]
         if arr.ndim == 1:
             arr = arr[:, None]
+        self.signature = check_output_stable(self.signature, output_signature(raw, arr))
         if self.outputs is not None:
             arr = arr[:, self.outputs]
         return arr
@@ -103,6 +108,8 @@ def prepare_model(
             base = RecurrentCallableModel(base.fn, batch_size=base.batch_size)
             raw = raw[0]
     arr = to_numpy(raw)
+    if arr.ndim == 0:
+        raise_scalar_output(raw, n_rows=len(probe))
     t_len = probe.shape[1]
     per_step = arr.ndim == 3 or (
         time_step is not None and arr.ndim == 2 and arr.shape[1] == t_len and t_len > 1
