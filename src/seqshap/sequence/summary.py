@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._validation import check_tol
 from ..explanation import Explanation
-from .explainer import LocalExplanation
+from .plan import LocalExplanation
 from .players import PRUNED
 
 
