@@ -219,8 +219,9 @@ def raise_scalar_output(out: Any, *, n_rows: int, name: str = "model") -> None:
     n = "n" if n_rows < 0 else n_rows
     raise ValueError(
         f"{name} returned a single number ({_describe(out)}: {out!r}) for {rows}; it must "
-        f"return one score per row, shape ({n},) or ({n}, k). Reduce over every axis but the "
-        "first, e.g. x.sum(axis=(1, 2)) instead of x.sum()."
+        f"return one score per row, shape ({n},) or ({n}, k): reduce over every axis but the "
+        "first (rows), e.g. x.sum(axis=1) for a matrix or x.sum(axis=(1, 2)) for sequences, "
+        "not x.sum()."
     )
 
 

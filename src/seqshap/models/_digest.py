@@ -22,7 +22,9 @@ import numpy as np
 
 def weights_digest(model: Any) -> tuple[str, str] | None:
     """``(kind, sha256 hex)`` of an adapted model's weights, or None when it has none we know."""
-    inner = getattr(model, "base", model)  # the prefix-state cache wraps the adapted model
+    inner = model
+    while getattr(inner, "base", None) is not None:  # prefix-state cache, output selection
+        inner = inner.base
     module = getattr(inner, "user_module", None) or getattr(inner, "user_model", None)
     if module is not None:
         return "torch state_dict", _torch_digest(module)

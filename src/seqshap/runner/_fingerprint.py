@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models import PrefixCache
 from ..models._digest import weights_digest
 from ..sequence.baselines import background_for
 
@@ -38,7 +39,7 @@ def probe_input(background: Any, length: int, n_features: int) -> np.ndarray:
 
 def model_fingerprint(model: Any, background: Any, length: int, n_features: int) -> dict:
     """The model part of a run's fingerprint (JSON-able)."""
-    inner = getattr(model, "base", model)
+    inner = model.base if isinstance(model, PrefixCache) else model
     digest = weights_digest(inner)
     outputs = np.asarray(inner(probe_input(background, length, n_features)), dtype=float)
     return {
