@@ -268,3 +268,16 @@ def test_model_differences_in_words():
     wide = {**base, "probe_outputs": [[0.5, 0.5], [0.25, 0.75]]}
     assert "output shape" in model_differences(base, wide)[0]
     assert "model type" in model_differences(base, {**base, "type": "B"})[0]
+
+
+def test_opening_a_run_with_a_corrupt_part_names_the_part(tmp_path):
+    from seqshap import GlobalRun, SavedFileError
+
+    out = tmp_path / "run"
+    explain_many(_explainer(), _data(), out=out, **KW)
+    part = out / "part-000001.parquet"
+    part.write_bytes(part.read_bytes()[:-20])
+    with pytest.raises(SavedFileError, match=r"part-000001\.parquet' cannot be read .*again"):
+        _ = GlobalRun.open(out).table
+    with pytest.raises(SavedFileError, match=r"part-000001\.parquet"):
+        _ = GlobalRun.open(out).errors

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .._optional import import_optional
+from ..explanation import reading_saved_file
 from ._work import ChunkResult, _typed, empty_frame
 
 RUN_FILE = "_run.json"
@@ -278,12 +279,25 @@ class ChunkStore:
             yield table.to_pandas()
 
 
+_PART_WHAT = (
+    "part of a seqshap run (run the same explain_many(..., out=...) call again: it moves "
+    "unreadable parts aside and recomputes them)"
+)
+
+
+def _read_part(pq: Any, part: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    with reading_saved_file(part, _PART_WHAT):
+        table = pq.read_table(part, columns=columns, page_checksum_verification=True)
+        return table.to_pandas()
+
+
 def read_parts(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """The result table of a run directory (parts in chunk order)."""
+    """The result table of a run directory (parts in chunk order). A part that cannot be read
+    raises :class:`~seqshap.SavedFileError` naming it."""
     pq = import_optional("pyarrow.parquet", "reading results")
     path = Path(path)
     indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    frames = [pq.read_table(path / part_name(i), columns=columns).to_pandas() for i in indices]
+    frames = [_read_part(pq, path / part_name(i), columns) for i in indices]
     frames = [f for f in frames if len(f)]
     if not frames:
         frame = empty_frame()
@@ -297,4 +311,8 @@ def read_meta(path: str | os.PathLike) -> list[dict[str, Any]]:
     pq = import_optional("pyarrow.parquet", "reading results")
     path = Path(path)
     indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    return [json.loads(pq.read_schema(path / part_name(i)).metadata[_META_KEY]) for i in indices]
+    metas = []
+    for i in indices:
+        with reading_saved_file(path / part_name(i), _PART_WHAT):
+            metas.append(json.loads(pq.read_schema(path / part_name(i)).metadata[_META_KEY]))
+    return metas
