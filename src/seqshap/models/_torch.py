@@ -209,7 +209,6 @@ class TorchRecurrentModel(TorchModel, RecurrentModel):
         return self.forward(x, None)[0]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-
         return self._checked(self.forward(x, None)[0], x.shape[0])
 
 
