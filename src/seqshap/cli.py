@@ -404,7 +404,7 @@ def _write_local(
         if local.window is not None:
             save_plot(lambda ax: plots.bar(local.window, output=o, ax=ax), out / "windows", files)
         try:
-            from .report import report
+            from ._report import report
         except ImportError:  # pragma: no cover - the report ships with the package
             report = None
         if report is not None:

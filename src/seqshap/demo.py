@@ -6,7 +6,7 @@ channels, 4 activities; 40 train / 40 test). Model: a GRU(16) classifier trained
 through its recurrent state path (no torch needed). Explains one test sequence locally
 (pruning, event, feature and cell levels) and the whole test set globally, against the
 mean event of the training set, and writes tidy tables (CSV and parquet), PNG and SVG plots
-and, when :mod:`seqshap.report` is available, an HTML report.
+and, when :func:`seqshap.report` is available, an HTML report.
 """
 
 from __future__ import annotations
@@ -166,10 +166,11 @@ def run_demo(
     )
 
     ids = [f"test-{j}" for j in range(len(x_te))]
+    tols = sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)})
     glob = explainer.explain_global(
-        x_te, levels=("event", "feature"), pruning_tol=tol, entity_ids=ids
+        x_te, levels=("event", "feature"), pruning_tol=tols, entity_ids=ids
     )
-    stats = glob.pruning_stats(sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)}))
+    stats = glob.pruning_stats()
     kept = stats.loc[stats["Tolerance"] == tol, "Mean"].iloc[0]
     say(
         f"global {len(x_te)} test sequences: pruning at tol {tol} keeps {kept:.1f} of "
@@ -208,9 +209,9 @@ def run_demo(
 
 
 def _maybe_report(local: Any, glob: Any, path: Path, output: str) -> Path | None:
-    """The self-contained HTML report, when :mod:`seqshap.report` is available."""
+    """The self-contained HTML report, when :func:`seqshap.report` is available."""
     try:
-        from .report import report
+        from ._report import report
     except ImportError:
         return None
     report(

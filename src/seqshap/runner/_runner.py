@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_tol
+from .._validation import check_int
 from ..models import DEFAULT_BATCH_MEMORY
 from ..sequence import SequenceExplainer
-from ..sequence.plan import SequencePlan, check_options
+from ..sequence._gate import SequenceError, check_item, entity_key
+from ..sequence._work import Chunk, ChunkResult, ExecOptions, RunOptions
+from ..sequence.global_run import GlobalRun, add_chunk_stats, new_totals, run_stats
+from ..sequence.plan import SequencePlan, check_options, check_tolerances
 from ._backends import BACKENDS, DaskBackend, ProcessBackend, SerialBackend
-from ._gate import SequenceError, check_item, entity_key
 from ._inputs import _Bad, iter_items
-from ._result import GlobalRun
 from ._store import ChunkStore
-from ._work import Chunk, ChunkResult, ExecOptions, RunOptions
 
 ON_ERROR = ("raise", "skip")
 
@@ -115,7 +115,7 @@ def explain_many(
     chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
     concurrency = check_int(concurrency, name="concurrency", minimum=1)
     memory_budget = check_int(memory_budget, name="memory_budget", minimum=1)
-    tolerances = _tolerances(pruning_tol)
+    tolerances = check_tolerances(pruning_tol)
     checked = check_options(
         levels, tolerances[0], top_events, top_features, event_threshold, feature_threshold, window
     )
@@ -168,15 +168,6 @@ def explain_many(
         n_total,
         progress,
     )
-
-
-def _tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
-    if pruning_tol is None or np.isscalar(pruning_tol):
-        return (check_tol(pruning_tol, name="pruning_tol"),)
-    tols = [check_tol(t, name="pruning_tol", allow_none=False) for t in pruning_tol]
-    if not tols:
-        raise ValueError("pruning_tol must be a number, a non-empty list of numbers, or None.")
-    return tuple(dict.fromkeys(tols))
 
 
 def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> dict:
@@ -258,17 +249,7 @@ def _drive(
     start = time.perf_counter()
     backend_obj = None
     frames, metas = [], []
-    totals = {
-        "n_explained": 0.0,
-        "n_errors": 0.0,
-        "worker_seconds": 0.0,
-        "explain_seconds": 0.0,
-        "model_seconds": 0.0,
-        "batching_seconds": 0.0,
-        "n_model_calls": 0.0,
-        "n_model_rows": 0.0,
-        "parent_seconds": 0.0,
-    }
+    totals = new_totals()
     n_seen = 0
     bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
 
@@ -305,14 +286,7 @@ def _drive(
                     "stats": res.stats,
                 }
             )
-        totals["n_explained"] += res.stats["n_explained"]
-        totals["n_errors"] += len(res.errors)
-        totals["worker_seconds"] += res.stats["wall_seconds"]
-        totals["explain_seconds"] += res.stats["explain_seconds"]
-        totals["model_seconds"] += res.stats["model_seconds"]
-        totals["batching_seconds"] += res.stats["batching_seconds"]
-        totals["n_model_calls"] += res.stats["n_model_calls"]
-        totals["n_model_rows"] += res.stats["n_model_rows"]
+        add_chunk_stats(totals, res)
         bar.update(len(res.entities))
 
     try:
@@ -352,30 +326,7 @@ def _drive(
         backend_obj.close()
     if n_seen == 0:
         raise ValueError("data holds no sequences; pass at least one (entity_id, (T, d)) pair.")
-    wall = time.perf_counter() - start
-    stats = dict(totals)
-    stats.update(
-        n_sequences=float(n_seen),
-        wall_seconds=wall,
-        sequences_per_second=totals["n_explained"] / wall if wall > 0 else float("nan"),
-        model_share=(
-            totals["model_seconds"] / totals["worker_seconds"]
-            if totals["worker_seconds"] > 0
-            else float("nan")
-        ),
-        overhead_ms_per_sequence=(
-            1e3 * (totals["worker_seconds"] - totals["model_seconds"]) / totals["n_explained"]
-            if totals["n_explained"]
-            else float("nan")
-        ),
-        runner_ms_per_sequence=(
-            1e3
-            * (totals["parent_seconds"] + totals["worker_seconds"] - totals["explain_seconds"])
-            / totals["n_explained"]
-            if totals["n_explained"]
-            else float("nan")
-        ),
-    )
+    stats = run_stats(totals, n_seen, time.perf_counter() - start)
     if store is not None:
         return GlobalRun(path=store.path, stats=stats)
     order = np.argsort([i for i, _ in frames], kind="stable")

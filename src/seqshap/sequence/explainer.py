@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +26,11 @@ from ..estimators import METHODS
 from ..explanation import Explanation
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST
-from ..models import map_shared
+from ..models import DEFAULT_BATCH_MEMORY
+from ._gate import entity_key
+from ._work import ExecOptions, RunOptions
 from .baselines import resolve_baseline
+from .global_run import GlobalRun, run_in_memory
 from .inputs import as_sequences, check_sequence
 from .plan import (
     EXACT_DEFAULT_PLAYERS,
@@ -35,12 +38,10 @@ from .plan import (
     LocalExplanation,
     SequencePlan,
     check_options,
+    check_tolerances,
 )
 from .players import Players, resolve_groups
 from .pruning import PruningResult
-
-if TYPE_CHECKING:
-    from .summary import GlobalExplanation
 
 __all__ = ["EXACT_DEFAULT_PLAYERS", "LEVELS", "LocalExplanation", "SequenceExplainer"]
 
@@ -469,7 +470,7 @@ class SequenceExplainer:
         lengths: Any = None,
         *,
         levels: Sequence[str] = ("event", "feature"),
-        pruning_tol: float | None = 0.025,
+        pruning_tol: float | Sequence[float] | None = 0.025,
         entity_ids: Sequence[Any] | None = None,
         entity_col: str | None = None,
         time_col: str | None = None,
@@ -477,25 +478,33 @@ class SequenceExplainer:
         padding: str = "post",
         top_events: int | None = 2,
         top_features: int | None = 2,
+        event_threshold: float | None = None,
+        feature_threshold: float | None = None,
         feature_groups: Mapping[str, Sequence] | None = None,
         window: int | None = None,
+        keep_curve: bool = False,
         full_curve: bool = False,
         concurrency: int = 1,
-    ) -> GlobalExplanation:
+        chunk_size: int = 64,
+        memory_budget: int = DEFAULT_BATCH_MEMORY,
+    ) -> GlobalRun:
         """Explain many sequences: ``(n, T, d)`` (padded with ``lengths``), a list of
         ``(T_i, d)`` arrays, or a long DataFrame (``entity_col``, ``time_col``, features).
 
-        Returns a :class:`~seqshap.sequence.summary.GlobalExplanation`. Sequence ``i`` uses the
-        generator spawned from ``(seed, i)``, so results do not depend on the order of runs.
-        By default (``full_curve=False``) each pruning search stops at the pruned index, so
-        ``pruning_stats`` answers tolerances ≥ ``pruning_tol``; pass ``full_curve=True`` for
-        every split of every sequence. ``concurrency > 1`` explains that many sequences at a
-        time with their model calls packed into shared batches (fewer, larger calls; values
+        This is :func:`seqshap.runner.explain_many` with ``out=None`` in this process: the
+        same options (see there), the same work per chunk, the same result type
+        (:class:`~seqshap.sequence.GlobalRun`) and, for the same seed, ``chunk_size`` and
+        ``concurrency``, the same table. Sequence ``entity`` draws from the generator
+        :func:`~seqshap.sequence.sequence_rng` ``(seed, entity id, pruned events)``, so values
+        do not depend on the order of the sequences, the chunking or the workers. Ids are
+        ``entity_ids``, the DataFrame's, or 0..n−1. By default (``full_curve=False``) each
+        pruning search stops at the pruned index; ``pruning_tol`` may list several tolerances
+        (each then has its rows), and ``keep_curve=True`` keeps the curves so that
+        ``pruning_stats(tols)`` answers other tolerances. ``concurrency > 1`` explains that
+        many sequences at a time with their model calls packed into shared batches (values
         equal up to the model's float rounding in batches of other sizes). For very many
         sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`.
         """
-        from .summary import GlobalExplanation
-
         if hasattr(X, "columns") and hasattr(X, "groupby") and entity_col is None:
             raise ValueError(
                 "X is a DataFrame: give entity_col (the column that identifies sequences) and "
@@ -522,34 +531,43 @@ class SequenceExplainer:
                 )
         else:
             entity_ids = ids if ids is not None else list(range(len(seqs)))
-        opts = check_options(
+        keys = [entity_key(e) for e in entity_ids]
+        if len(set(keys)) != len(keys):
+            dup = next(k for i, k in enumerate(keys) if k in keys[:i])
+            raise ValueError(f"entity_ids repeats {dup!r}; give each sequence its own id.")
+        tolerances = check_tolerances(pruning_tol)
+        checked = check_options(
             levels,
-            pruning_tol,
+            tolerances[0],
             top_events,
             top_features,
-            None,
-            None,
+            event_threshold,
+            feature_threshold,
             window,
-            full_curve=full_curve,
-            feature_groups=feature_groups,
+        )
+        opts = RunOptions(
+            levels=checked.levels,
+            tolerances=tolerances,
+            top_events=checked.top_events,
+            top_features=checked.top_features,
+            event_threshold=checked.event_threshold,
+            feature_threshold=checked.feature_threshold,
+            window=checked.window,
+            feature_groups=None if feature_groups is None else dict(feature_groups),
+            keep_curve=bool(keep_curve),
+            full_curve=bool(full_curve),
         )
         for seq in seqs:
             plan.prepare(seq)  # every width checked before any work
         resolve_groups(plan.feature_names, feature_groups)
-        root = np.random.SeedSequence(plan.seed if isinstance(plan.seed, int) else None)
-        concurrency = check_int(concurrency, name="concurrency", minimum=1)
-
-        def one(model, i):
-            seq_plan = plan if model is plan.model else plan.with_model(model)
-            seq_plan.clear_states()
-            rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-            return seq_plan.explain_sequence(seqs[i], opts, rng, entity_ids[i])
-
-        locals_ = map_shared(one, range(len(seqs)), plan.model, concurrency=concurrency)
-        for res in locals_:
-            if isinstance(res, Exception):
-                raise res
-        return GlobalExplanation(locals_, entity_ids, opts.tol, list(plan.output_names))
+        seed = plan.seed if isinstance(plan.seed, int | np.integer) else None
+        exec_opts = ExecOptions(
+            entropy=int(seed) if seed is not None else int(np.random.SeedSequence().entropy),
+            concurrency=check_int(concurrency, name="concurrency", minimum=1),
+            memory_budget=check_int(memory_budget, name="memory_budget", minimum=1),
+        )
+        chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
+        return run_in_memory(plan, list(zip(keys, seqs)), opts, exec_opts, chunk_size)
 
 
 def _check_bool(value: Any, name: str) -> bool:

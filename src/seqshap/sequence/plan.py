@@ -157,6 +157,17 @@ def check_options(
     )
 
 
+def check_tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
+    """``pruning_tol`` of a global run: a tolerance, several (distinct, in the given order), or
+    None (no pruning)."""
+    if pruning_tol is None or np.isscalar(pruning_tol):
+        return (check_tol(pruning_tol, name="pruning_tol"),)
+    tols = [check_tol(t, name="pruning_tol", allow_none=False) for t in pruning_tol]
+    if not tols:
+        raise ValueError("pruning_tol must be a number, a non-empty list of numbers, or None.")
+    return tuple(dict.fromkeys(tols))
+
+
 def sequence_rng(entropy: int, entity: str, n_pruned: int) -> np.random.Generator:
     """The one seeding rule of sequence explanations in a global run: the generator of one
     sequence's estimations, from the run's ``entropy`` (the seed), the entity id (as a string)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
-from ..sequence.plan import ExplainOptions, SequencePlan
+from .plan import ExplainOptions, SequencePlan
 
 #: columns of the result table, in order
 COLUMNS = (
