@@ -26,8 +26,8 @@ pairing_trick=True)`` (``pip install shapiq==1.4.1``; a bench-only dependency),
 ``estimate(game, "auto")`` (its default) and its antithetic permutation estimator.
 
 Printed per game: mean error at each budget of a fine grid, evaluations to reach 5% error
-(log-log interpolation over the grid), and the ratio of seqshap's default to the best peer at
-400/800/1,600 evaluations.
+(log-log interpolation over the grid), seconds in all (model + estimator) and inside the value
+function, and the ratio of seqshap's default to the best peer at 400/800/1,600 evaluations.
 
 Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
 """
@@ -176,12 +176,15 @@ class Counted:
     """The one value function every method calls; counts evaluations (coalitions)."""
 
     def __init__(self, value):
-        self.value, self.n = value, 0
+        self.value, self.n, self.seconds = value, 0, 0.0
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z) > 0.5
         self.n += len(z)
-        return self.value(z)
+        t0 = time.perf_counter()
+        out = self.value(z)
+        self.seconds += time.perf_counter() - t0
+        return out
 
 
 def run_seqshap(method: str) -> Callable:
@@ -254,11 +257,11 @@ def evals_to_reach(evals: np.ndarray, errors: np.ndarray, target: float = 0.05) 
 
 
 def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
-    """{method: (mean error per budget, mean counted evaluations per budget, seconds)}."""
+    """{method: (mean error per budget, mean counted evaluations, total s, model s)}."""
     norm = np.linalg.norm(game.exact)
     out = {}
     for name, fn in methods.items():
-        errs, used, t0 = [], [], time.perf_counter()
+        errs, used, t0, model_s = [], [], time.perf_counter(), 0.0
         for b in budgets:
             e, n = [], []
             for s in range(seeds):
@@ -271,23 +274,32 @@ def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
                     raise RuntimeError(f"{name} used {v.n} evaluations with a budget of {b}")
                 e.append(np.linalg.norm(phi - game.exact) / norm)
                 n.append(v.n)
+                model_s += v.seconds
             errs.append(float(np.mean(e)))
             used.append(float(np.mean(n)))
-        out[name] = (np.array(errs), np.array(used), time.perf_counter() - t0)
+        out[name] = (np.array(errs), np.array(used), time.perf_counter() - t0, model_s)
     return out
 
 
 def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None:
     tuned = " (seqshap's design looked at on this game)" if game.name in TUNED_ON else ""
     print(f"\n## {game.name}: {game.m} players, mean relative L2 error over {seeds} seeds{tuned}")
-    head = f"{'method':30s}" + "".join(f"{b:>7d}" for b in budgets) + f"{'evals@5%':>10s}{'s':>6s}"
+    head = (
+        f"{'method':30s}"
+        + "".join(f"{b:>7d}" for b in budgets)
+        + f"{'evals@5%':>10s}{'total s':>9s}{'model s':>9s}"
+    )
     print(head)
     print("-" * len(head))
     reach = {}
-    for name, (errs, used, secs) in table.items():
+    for name, (errs, used, secs, model_s) in table.items():
         reach[name] = evals_to_reach(used, errs)
         cells = "".join(f"{e:7.3f}" if np.isfinite(e) else f"{'-':>7s}" for e in errs)
-        print(f"{name:30s}{cells}{reach[name]:10.0f}{secs:6.1f}")
+        print(f"{name:30s}{cells}{reach[name]:10.0f}{secs:9.1f}{model_s:9.1f}")
+    print(
+        "total s: all seeds and budgets of the method (model + estimator); model s: inside the "
+        "value function"
+    )
     if DEFAULT not in table:
         return
     peers = [p for p in PEERS if p in table]

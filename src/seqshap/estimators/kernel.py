@@ -301,8 +301,8 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
         # selection is not smooth in the data: the jackknife would refit a different model per
         # deletion; the linearised variance of the refit on the selected players is reported
         phi, p, active = _select_and_solve(z, w, y, delta, l1_reg, m)
-        se = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
-        return phi, se, {}
+        se, extras = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
+        return phi, se, extras
     if basis is None:
         phi, _ = _solve(z, w, y, delta)
         f_en, f_s, penalty = z_en.astype(float), z_s, None
@@ -551,10 +551,11 @@ def _pinv_sym(a: np.ndarray) -> np.ndarray:
     return np.linalg.pinv(a)
 
 
-def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
+def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> tuple[np.ndarray, dict]:
+    """Linearised standard errors after l1 selection, t-scaled by a Satterthwaite ν."""
     m, k = phi.shape
     if sampler.exhausted or len(z_s) == 0:
-        return np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
+        return (np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)), {}
     zf = z_s.astype(float)
     r = y_s - zf @ phi  # (n, k)
     if active is not None:
@@ -565,6 +566,7 @@ def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
     q = np.einsum("ij,pjk->pik", p, g) if active is None else _project_active(p, g, active, m)
     h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))
     var = np.zeros((m, k))
+    var_sq_over_dof = np.zeros((m, k))
     pooled = q.var(axis=0, ddof=1) if len(q) > 1 else np.full((m, k), np.nan)
     for stratum, pop in zip(sampler.free_half, sampler.population):
         sel = h == stratum
@@ -573,8 +575,12 @@ def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
             continue
         v_h = q[sel].var(axis=0, ddof=1) if n_h > 1 else pooled
         fpc = max(0.0, 1.0 - n_h / pop)
-        var += n_h * v_h * fpc  # Var(Σ_p q_p) = n_h Var(q) (weights already inside q)
-    return np.sqrt(var)
+        c_h = n_h * v_h * fpc  # Var(Σ_p q_p) = n_h Var(q) (weights already inside q)
+        var += c_h
+        var_sq_over_dof += c_h**2 / (n_h - 1 if n_h > 1 else max(len(q) - 1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
+    return t_scaled(np.sqrt(var), dof)
 
 
 def _project_active(p, g, active, m):
