@@ -154,7 +154,10 @@ def _owen_exact(game: Game, tree: Tree) -> Estimate:
                 child_ctx = (ctx[:, None, :] | added[out][None, :, :]).reshape(-1, m)
                 stack.append((child, child_ctx, weights.reshape(-1)))
     allz = np.concatenate(blocks)
-    packed = np.packbits(allz, axis=1)
+    # unique rows come out sorted by their packed bits, first column slowest: put the game's
+    # enumeration order there, so that a prefix-sharing game gets coalitions in its best order
+    order = np.arange(m) if game.enumeration_order is None else game.enumeration_order
+    packed = np.packbits(allz[:, order], axis=1)
     _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
     values = game(allz[first])[inverse.reshape(-1)]
     k = values.shape[1]
