@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
 from ..estimators import METHODS, default_budget, estimate
+from ..estimators.owen import owen_values
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST, PrefixCache, RecurrentMaskedGame
@@ -40,6 +41,7 @@ from .players import (
     event_players,
     feature_players,
     resolve_groups,
+    time_hierarchy,
     window_players,
 )
 from .pruning import PruningResult, compute_pruning
@@ -50,6 +52,13 @@ if TYPE_CHECKING:
 LEVELS = ("event", "feature", "cell", "window")
 #: with budget=None, levels of up to this many players are enumerated exactly
 EXACT_DEFAULT_PLAYERS = 16
+#: with method="auto", event levels with more kept events than this are explained in levels
+#: over time (Owen values over contiguous blocks of events, see :meth:`SequenceExplainer.explain`)
+HIERARCHY_MIN_EVENTS = 32
+#: the hierarchical event level stops once max SE ≤ this × the spread of the event values ...
+HIERARCHY_TOL = 0.01
+#: ... or once a block has had this many sampled orderings (the default budget)
+HIERARCHY_MAX_SAMPLES = 64
 
 
 @dataclass
@@ -464,10 +473,18 @@ class SequenceExplainer:
         (``seed`` is only recorded: ``rng`` draws)."""
         game = self._game(seq, bg, players)
         method = self.method if method is None else method
-        budget = self._budget_for(players.n_players) if budget is None else budget
         seed = self.seed if seed is None else seed
-        est = estimate(game, method, budget, seed=rng)
+        hierarchy = self._time_hierarchy(players, method)
         level_meta = dict(meta)
+        if hierarchy is None:
+            budget = self._budget_for(players.n_players) if budget is None else budget
+            est = estimate(game, method, budget, seed=rng)
+        else:
+            if budget is None:
+                budget = self.budget if self.budget is not None else _hierarchy_budget(hierarchy)
+            est = owen_values(game, hierarchy, budget, rng, tol=HIERARCHY_TOL, sampler="blocks")
+            level_meta["time_blocks"] = [[int(b[0]) + 1, int(b[-1]) + 1] for b in hierarchy]
+            level_meta["converged"] = bool(est.extras.get("converged", est.exact))
         level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
         level_meta["n_model_calls"] = int(game.n_model_calls)
         if isinstance(game, RecurrentMaskedGame):
@@ -483,6 +500,16 @@ class SequenceExplainer:
             n_model_rows=[game.n_model_rows],
             meta=level_meta,
         )
+
+    def _time_hierarchy(self, players: Players, method: str) -> list | None:
+        """Blocks of events for the hierarchical event level, or None for a flat level."""
+        if players.level != "event" or method != "auto":
+            return None
+        pruned = bool(players.names) and players.names[-1] == PRUNED
+        n_events = players.n_players - int(pruned)
+        if n_events <= HIERARCHY_MIN_EVENTS:
+            return None
+        return time_hierarchy(n_events, pruned=pruned)
 
     # ------------------------------------------------------------------ one level, public
     def game(
@@ -818,6 +845,11 @@ class SequenceExplainer:
                 if isinstance(res, Exception):
                     raise res
         return GlobalExplanation(locals_, entity_ids, opts["tol"], list(self._prepared[1]))
+
+
+def _hierarchy_budget(blocks: list) -> int:
+    """The quotient game of the blocks plus :data:`HIERARCHY_MAX_SAMPLES` orderings a block."""
+    return 2 ** len(blocks) + sum(HIERARCHY_MAX_SAMPLES * (len(b) - 1) for b in blocks)
 
 
 def _top(exp: Explanation, count: int | None, threshold: float | None) -> list[str]:
