@@ -34,6 +34,7 @@ import pandas as pd
 
 from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
 from ..estimators import METHODS, default_budget, estimate
+from ..estimators.owen import owen_values
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST, RecurrentMaskedGame
@@ -48,6 +49,7 @@ from .players import (
     event_players,
     feature_players,
     resolve_groups,
+    time_hierarchy,
     window_players,
 )
 from .pruning import PruningResult, compute_pruning
@@ -55,6 +57,14 @@ from .pruning import PruningResult, compute_pruning
 LEVELS = ("event", "feature", "cell", "window")
 #: with budget=None, levels of up to this many players are enumerated exactly
 EXACT_DEFAULT_PLAYERS = 16
+#: with method="auto", event levels with more kept events than this are explained in levels
+#: over time: Owen values over contiguous blocks of events (:func:`time_hierarchy`,
+#: :func:`~seqshap.estimators.owen.owen_blocks`)
+HIERARCHY_MIN_EVENTS = 32
+#: the hierarchical event level stops once max SE ≤ this × the spread of the event values ...
+HIERARCHY_TOL = 0.01
+#: ... or once every block has had this many sampled orderings (its default budget)
+HIERARCHY_MAX_SAMPLES = 64
 
 
 @dataclass
@@ -405,10 +415,19 @@ class SequencePlan:
         is only recorded: ``rng`` draws)."""
         game = self.game(seq, players, bg)
         method = self.method if method is None else method
-        budget = self.budget_for(players.n_players) if budget is None else budget
         seed = self.seed if seed is None else seed
-        est = estimate(game, method, budget, seed=rng)
+        hierarchy = self.time_hierarchy(players, method)
         level_meta = dict(meta)
+        if hierarchy is None:
+            budget = self.budget_for(players.n_players) if budget is None else budget
+            est = estimate(game, method, budget, seed=rng)
+        else:
+            if budget is None:
+                budget = self.budget if self.budget is not None else hierarchy_budget(hierarchy)
+            est = owen_values(game, hierarchy, budget, rng, tol=HIERARCHY_TOL, sampler="blocks")
+            back = players.steps_back
+            level_meta["time_blocks"] = [[back[b[0]], back[b[-1]]] for b in hierarchy]
+            level_meta["converged"] = bool(est.extras.get("converged", est.exact))
         level_meta["steps_back"] = list(players.steps_back)
         level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
         level_meta["n_model_calls"] = int(game.n_model_calls)
@@ -425,6 +444,17 @@ class SequencePlan:
             n_model_rows=[game.n_model_rows],
             meta=level_meta,
         )
+
+    def time_hierarchy(self, players: Players, method: str) -> list | None:
+        """Blocks of event players for a hierarchical event level (None: a flat level): with
+        ``method="auto"`` and more than :data:`HIERARCHY_MIN_EVENTS` kept events."""
+        if players.level != "event" or method != "auto":
+            return None
+        pruned = bool(players.names) and players.names[-1] == PRUNED
+        n_events = players.n_players - int(pruned)
+        if n_events <= HIERARCHY_MIN_EVENTS:
+            return None
+        return time_hierarchy(n_events, pruned=pruned)
 
     def explain_sequence(
         self,
@@ -514,6 +544,11 @@ class SequencePlan:
                 )
             out.append((tol, done[n_pruned]))
         return pruning, out
+
+
+def hierarchy_budget(blocks: list) -> int:
+    """The quotient game of the blocks plus :data:`HIERARCHY_MAX_SAMPLES` orderings a block."""
+    return 2 ** len(blocks) + sum(HIERARCHY_MAX_SAMPLES * (len(b) - 1) for b in blocks)
 
 
 def top_players(exp: Explanation, count: int | None, threshold: float | None) -> list[str]:
