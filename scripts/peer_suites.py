@@ -1,7 +1,7 @@
 """Run the peers' own test suites against seqshap's façades, imports rewritten, in a temp dir.
 
     python scripts/peer_suites.py --shap PATH/shap.git --timeshap PATH/timeshap.git \
-        --lime PATH/lime.git [--timeshap-wheel-dir DIR] [--keep]
+        --lime PATH/lime.git [--arem-notebook] [--keep]
 
 Each PATH is a git directory (a clone or a bare mirror) of shap/shap, feedzai/timeshap and
 marcotcr/lime. Their test files are exported with ``git archive`` into a temporary directory
@@ -10,6 +10,9 @@ rewritten to ``seqshap.KernelExplainer`` / ``seqshap.timeshap`` / ``seqshap.lime
 prints the pass counts. Tests that need a download (shap's a1a and 20 newsgroups data) fail
 without internet; for lime's text tests a small offline two-class corpus stands in for
 20 newsgroups (written into the temp dir's conftest), for lime and seqshap alike.
+``--arem-notebook`` also runs TimeSHAP's ``notebooks/AReM/AReM.ipynb`` cell by cell (code
+extracted, imports rewritten, matplotlib's Agg backend; needs torch) and counts the cells that
+run.
 """
 
 from __future__ import annotations
@@ -80,12 +83,36 @@ def pytest(cwd: Path, target: str, extra_path: str = "") -> int:
     ).returncode
 
 
+NOTEBOOK_RUNNER = r"""
+import json, os, re, sys, time
+import matplotlib
+matplotlib.use("Agg")
+cells = [c for c in json.load(open(sys.argv[1]))["cells"] if c["cell_type"] == "code"]
+os.chdir(os.path.dirname(os.path.abspath(sys.argv[1])))
+ns, ok = {"__name__": "__main__"}, 0
+for i, cell in enumerate(cells):
+    src = "".join(cell["source"])
+    src = re.sub(r"^(\s*)from timeshap", r"\1from seqshap.timeshap", src, flags=re.M)
+    src = re.sub(r"^(\s*)import timeshap\s*$", r"\1import seqshap.timeshap as timeshap", src,
+                 flags=re.M)
+    start = time.time()
+    try:
+        exec(compile(src, f"cell{i}", "exec"), ns)
+        ok, status = ok + 1, "ok"
+    except Exception as exc:
+        status = f"FAIL {type(exc).__name__}: {str(exc)[:160]}"
+    print(f"cell {i:2d} {time.time() - start:7.1f}s {status}", flush=True)
+print(f"{ok} of {len(cells)} cells ran")
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shap", help="git dir of shap/shap (tag v0.51.0 is used)")
     parser.add_argument("--shap-ref", default="v0.51.0")
     parser.add_argument("--timeshap", help="git dir of feedzai/timeshap")
     parser.add_argument("--lime", help="git dir of marcotcr/lime")
+    parser.add_argument("--arem-notebook", action="store_true", help="run TimeSHAP's AReM tutorial")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="seqshap-peers-"))
@@ -118,6 +145,17 @@ def main() -> None:
                     ],
                 )
             pytest(work, "tests")
+            if args.arem_notebook:
+                export(args.timeshap, "HEAD", ["notebooks/AReM"], work)
+                runner = work / "run_notebook.py"
+                runner.write_text(NOTEBOOK_RUNNER)
+                env = dict(os.environ, PYTHONPATH=str(SRC))
+                print("\n=== timeshap: notebooks/AReM/AReM.ipynb", flush=True)
+                subprocess.run(
+                    [sys.executable, str(runner), str(work / "notebooks/AReM/AReM.ipynb")],
+                    env=env,
+                    check=False,
+                )
         if args.lime:
             work = root / "lime"
             export(args.lime, "HEAD", ["lime/tests/test_lime_text.py"], work)
