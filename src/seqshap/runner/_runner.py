@@ -56,6 +56,8 @@ def explain_many(
     memory_budget: int = DEFAULT_BATCH_MEMORY,
     progress: bool = True,
     total: int | None = None,
+    budget: int | str | None = None,
+    tol: float | None = None,
 ) -> GlobalRun:
     """Explain many sequences with ``explainer`` and return a :class:`GlobalRun`.
 
@@ -91,6 +93,8 @@ def explain_many(
     chunk_size : sequences per chunk (the unit of work, writing and resuming).
     concurrency : sequences of a chunk explained concurrently, their model calls packed into
         shared batches of at most ``memory_budget`` bytes of input (1 = one at a time).
+    budget, tol : the estimator's budget (an int or ``"auto"``) and stopping tolerance for
+        this run (None: the explainer's).
     progress, total : show a tqdm bar (sequences/s, and the ETA when the number of sequences
         is known: from ``data``, or ``total`` for an iterator); False is silent.
 
@@ -131,7 +135,8 @@ def explain_many(
         keep_curve=bool(keep_curve),
         full_curve=bool(full_curve),
     )
-    plan = explainer.plan.copy()  # preparing sets attributes; the user's explainer stays as it was
+    # preparing sets attributes on the copy; the user's explainer stays as it was
+    plan = explainer.plan.with_estimation(budget, tol).copy()
     items, n_total, frame_names = iter_items(
         data,
         entity_ids=entity_ids,
@@ -174,7 +179,7 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
     bg = ex.background
     digest = hashlib.sha256(np.ascontiguousarray(bg.data).tobytes())
     digest.update(np.ascontiguousarray(bg.weights).tobytes())
-    return {
+    fp = {
         "levels": list(opts.levels),
         "tolerances": list(opts.tolerances),
         "top_events": opts.top_events,
@@ -194,6 +199,9 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
         "feature_names": None if ex.feature_names is None else list(ex.feature_names),
         "baseline_sha256": digest.hexdigest(),
     }
+    if ex.tol is not None:  # only when set, so that runs without it keep their fingerprint
+        fp["tol"] = ex.tol
+    return fp
 
 
 def _chunks(ex: SequencePlan, items: Iterator, chunk_size: int) -> Iterator[Chunk]:

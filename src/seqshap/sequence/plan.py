@@ -157,6 +157,18 @@ def check_options(
     )
 
 
+def check_estimation_budget(budget: Any, *, name: str = "budget") -> int | str | None:
+    """A budget of coalition evaluations: an int >= 2, ``"auto"`` (sample until ``tol`` is
+    met, see :func:`seqshap.estimators.estimate`) or None (the default rule)."""
+    if budget is None or budget == "auto":
+        return budget
+    if isinstance(budget, str):
+        raise ValueError(
+            f"{name} must be an integer number of evaluations, 'auto' or None; received {budget!r}."
+        )
+    return check_budget(budget, name=name)
+
+
 def check_tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
     """``pruning_tol`` of a global run: a tolerance, several (distinct, in the given order), or
     None (no pruning)."""
@@ -198,7 +210,8 @@ class SequencePlan:
         output: Any = None,
         time_step: int | None = None,
         method: str = "auto",
-        budget: int | None = None,
+        budget: int | str | None = None,
+        tol: float | None = None,
         seed: Any = 0,
         batch_size: int = 1024,
         recurrent: bool | None = None,
@@ -207,7 +220,8 @@ class SequencePlan:
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
         self.method = method
-        self.budget = None if budget is None else check_budget(budget)
+        self.budget = check_estimation_budget(budget)
+        self.tol = check_tol(tol, name="tol")
         check_random_state(seed)
         self.seed = seed
         self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
@@ -245,6 +259,20 @@ class SequencePlan:
         """An independent plan (its preparation and names do not change this one; the
         prepared model and its cache are shared until either prepares anew)."""
         return copy.copy(self)
+
+    def with_estimation(self, budget: Any = None, tol: Any = None) -> SequencePlan:
+        """This plan, or a copy with another ``budget`` and/or ``tol`` (None keeps the plan's
+        own): the per-call settings of ``explain``, ``explain_level`` and ``explain_many``."""
+        budget = check_estimation_budget(budget)
+        tol = check_tol(tol, name="tol")
+        if budget is None and tol is None:
+            return self
+        out = copy.copy(self)
+        if budget is not None:
+            out.budget = budget
+        if tol is not None:
+            out.tol = tol
+        return out
 
     def with_model(self, model: Model) -> SequencePlan:
         """A prepared copy that calls ``model`` instead (same outputs and path), e.g. a proxy
@@ -302,9 +330,9 @@ class SequencePlan:
         """The background rows (and weights) aligned with ``seq``'s length."""
         return background_for(self.background, len(seq), seq.shape[1])
 
-    def budget_for(self, n_players: int) -> int:
-        """The plan's budget, or by default exact up to :data:`EXACT_DEFAULT_PLAYERS` players
-        and the estimators' default budget beyond."""
+    def budget_for(self, n_players: int) -> int | str:
+        """The plan's budget (an int or ``"auto"``), or by default exact up to
+        :data:`EXACT_DEFAULT_PLAYERS` players and the estimators' default budget beyond."""
         if self.budget is not None:
             return self.budget
         exact = 2**n_players if n_players <= EXACT_DEFAULT_PLAYERS else 0
@@ -398,17 +426,19 @@ class SequencePlan:
         *,
         bg: Background | None = None,
         method: str | None = None,
-        budget: int | None = None,
+        budget: int | str | None = None,
         seed: Any = None,
     ) -> Explanation:
         """Estimate one level; ``method``/``budget``/``seed`` default to the plan's (``seed``
-        is only recorded: ``rng`` draws)."""
+        is only recorded: ``rng`` draws), ``tol`` is the plan's (:meth:`with_estimation`)."""
         game = self.game(seq, players, bg)
         method = self.method if method is None else method
         budget = self.budget_for(players.n_players) if budget is None else budget
         seed = self.seed if seed is None else seed
-        est = estimate(game, method, budget, seed=rng)
+        est = estimate(game, method, budget, seed=rng, tol=self.tol)
         level_meta = dict(meta)
+        if budget == "auto" or self.tol is not None:
+            level_meta["budget_rule"] = {"budget": budget, "tol": self.tol}
         level_meta["steps_back"] = list(players.steps_back)
         level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
         level_meta["n_model_calls"] = int(game.n_model_calls)
@@ -419,7 +449,7 @@ class SequencePlan:
             player_names=players.names,
             output_names=game.output_names,
             level=players.level,
-            budget=budget,
+            budget=None if budget == "auto" else budget,
             seed=seed if isinstance(seed, int) else None,
             link=self.link_name,
             n_model_rows=[game.n_model_rows],
