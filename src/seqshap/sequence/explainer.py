@@ -21,24 +21,24 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_random_state, check_tol
-from ..estimators import METHODS
+from .._validation import Flag, check_int, check_random_state, check_tol, validate
 from ..explanation import Explanation
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST
 from ..models import DEFAULT_BATCH_MEMORY
 from ._gate import entity_key
-from ._work import ExecOptions, RunOptions
+from ._work import GLOBAL_CONSTRAINTS, ExecOptions, RunOptions
 from .baselines import resolve_baseline
 from .global_run import GlobalRun, run_in_memory
 from .inputs import as_sequences, check_sequence
 from .plan import (
     EXACT_DEFAULT_PLAYERS,
     LEVELS,
+    PLAN_CONSTRAINTS,
     LocalExplanation,
     SequencePlan,
     check_options,
-    check_tolerances,
+    check_pruned_index,
 )
 from .players import Players, resolve_groups
 from .pruning import PruningResult
@@ -225,13 +225,8 @@ class SequenceExplainer:
             full_curve=full_curve,
             feature_groups=feature_groups,
         )
+        pruned_index = check_pruned_index(pruned_index, len(seq))
         if pruned_index is not None:
-            pruned_index = check_int(pruned_index, name="pruned_index")
-            if not -len(seq) <= pruned_index <= -1:
-                raise ValueError(
-                    f"pruned_index must lie in [-{len(seq)}, -1] (keep the last k events); "
-                    f"received {pruned_index}."
-                )
             opts = replace(opts, tol=None, pruned_index=pruned_index)
         self.plan.prepare(seq)
         plan = self.plan.with_estimation(budget, tol)  # after preparing: shares the model
@@ -280,7 +275,7 @@ class SequenceExplainer:
             to float rounding. Only while the model is unchanged.
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=Flag()(reuse_states, "reuse_states"))
         players, _ = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
         )
@@ -386,12 +381,12 @@ class SequenceExplainer:
         ``explain(x, levels=(level,), pruned_index=...)`` for event and window levels (and for
         every exact level). The result's ``meta`` lets :meth:`game_for` rebuild the game.
         """
-        if method is not None and method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
+        if method is not None:
+            method = PLAN_CONSTRAINTS["method"](method, "method")
         self.plan.with_estimation(budget, tol)  # checks them before any work
         rng = check_random_state(self.seed if seed is None else seed)
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=Flag()(reuse_states, "reuse_states"))
         plan = self.plan.with_estimation(budget, tol)  # after preparing: shares the model
         players, extra = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
@@ -447,15 +442,8 @@ class SequenceExplainer:
             raise ValueError(
                 f"level must be one of {list(LEVELS)} (or give players=...); received {level!r}."
             )
-        n_pruned = 0
-        if pruned_index is not None:
-            pruned_index = check_int(pruned_index, name="pruned_index")
-            if not -t_len <= pruned_index <= -1:
-                raise ValueError(
-                    f"pruned_index must lie in [-{t_len}, -1] (keep the last k events) or be "
-                    f"None (no pruning); received {pruned_index}."
-                )
-            n_pruned = t_len + pruned_index
+        pruned_index = check_pruned_index(pruned_index, t_len)
+        n_pruned = 0 if pruned_index is None else t_len + pruned_index
         for name, val, where in (
             ("top_events", top_events, "cell"),
             ("top_features", top_features, "cell"),
@@ -551,45 +539,33 @@ class SequenceExplainer:
         if len(set(keys)) != len(keys):
             dup = next(k for i, k in enumerate(keys) if k in keys[:i])
             raise ValueError(f"entity_ids repeats {dup!r}; give each sequence its own id.")
-        tolerances = check_tolerances(pruning_tol)
-        checked = check_options(
+        opts = RunOptions.check(
             levels,
-            tolerances[0],
+            pruning_tol,
             top_events,
             top_features,
             event_threshold,
             feature_threshold,
             window,
-        )
-        opts = RunOptions(
-            levels=checked.levels,
-            tolerances=tolerances,
-            top_events=checked.top_events,
-            top_features=checked.top_features,
-            event_threshold=checked.event_threshold,
-            feature_threshold=checked.feature_threshold,
-            window=checked.window,
-            feature_groups=None if feature_groups is None else dict(feature_groups),
-            keep_curve=bool(keep_curve),
-            full_curve=bool(full_curve),
+            feature_groups,
+            keep_curve,
+            full_curve,
         )
         for seq in seqs:
             plan.prepare(seq)  # every width checked before any work
         resolve_groups(plan.feature_names, feature_groups)
         seed = plan.seed if isinstance(plan.seed, int | np.integer) else None
+        args = validate(
+            {"concurrency": concurrency, "memory_budget": memory_budget, "chunk_size": chunk_size},
+            GLOBAL_CONSTRAINTS,
+        )
         exec_opts = ExecOptions(
             entropy=int(seed) if seed is not None else int(np.random.SeedSequence().entropy),
-            concurrency=check_int(concurrency, name="concurrency", minimum=1),
-            memory_budget=check_int(memory_budget, name="memory_budget", minimum=1),
+            concurrency=args["concurrency"],
+            memory_budget=args["memory_budget"],
         )
-        chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
+        chunk_size = args["chunk_size"]
         return run_in_memory(plan, list(zip(keys, seqs)), opts, exec_opts, chunk_size)
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False; received {value!r}.")
-    return bool(value)
 
 
 def _check_top_events(top_events: Any, kept: int) -> list[int]:

@@ -32,7 +32,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
+from .._validation import (
+    Budget,
+    Integer,
+    OneOf,
+    Seed,
+    Tolerance,
+    check_int,
+    check_names,
+    check_tol,
+    validate,
+)
 from ..estimators import METHODS, default_budget, estimate
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
@@ -55,6 +65,27 @@ from .pruning import PruningResult, compute_pruning
 LEVELS = ("event", "feature", "cell", "window")
 #: with budget=None, levels of up to this many players are enumerated exactly
 EXACT_DEFAULT_PLAYERS = 16
+
+#: the arguments of a plan (SequenceExplainer's constructor), each checked once by validate
+PLAN_CONSTRAINTS = {
+    "method": OneOf(*METHODS),
+    "budget": Budget(),
+    "tol": Tolerance(),
+    "seed": Seed(),
+    "batch_size": Integer(1),
+    "call_cost": Integer(0),
+    "recurrent": OneOf(None, True, False, error=TypeError),
+    "time_step": Integer(none=True),
+}
+#: the options of one explanation (explain, explain_global, explain_many)
+OPTION_CONSTRAINTS = {
+    "pruning_tol": Tolerance(),
+    "top_events": Integer(0, none=True),
+    "top_features": Integer(0, none=True),
+    "event_threshold": Tolerance(),
+    "feature_threshold": Tolerance(),
+    "window": Integer(1, none=True),
+}
 
 
 @dataclass
@@ -134,39 +165,46 @@ def check_options(
         raise ValueError(
             f"levels must be a non-empty subset of {list(LEVELS)}; received {list(levels)}."
         )
-    if window is not None:
-        window = check_int(window, name="window", minimum=1)
+    args = validate(
+        {
+            "pruning_tol": pruning_tol,
+            "top_events": top_events,
+            "top_features": top_features,
+            "event_threshold": event_threshold,
+            "feature_threshold": feature_threshold,
+            "window": window,
+        },
+        OPTION_CONSTRAINTS,
+    )
+    if args["window"] is not None:
         if "window" not in levels:
             levels = (*levels, "window")
     elif "window" in levels:
         raise ValueError("levels includes 'window': give window=<events per window>, e.g. 10.")
     return ExplainOptions(
         levels=levels,
-        tol=check_tol(pruning_tol, name="pruning_tol"),
-        top_events=None
-        if top_events is None
-        else check_int(top_events, name="top_events", minimum=0),
-        top_features=None
-        if top_features is None
-        else check_int(top_features, name="top_features", minimum=0),
-        event_threshold=check_tol(event_threshold, name="event_threshold"),
-        feature_threshold=check_tol(feature_threshold, name="feature_threshold"),
-        window=window,
+        tol=args["pruning_tol"],
+        top_events=args["top_events"],
+        top_features=args["top_features"],
+        event_threshold=args["event_threshold"],
+        feature_threshold=args["feature_threshold"],
+        window=args["window"],
         full_curve=bool(full_curve),
         feature_groups=None if feature_groups is None else dict(feature_groups),
     )
 
 
-def check_estimation_budget(budget: Any, *, name: str = "budget") -> int | str | None:
-    """A budget of coalition evaluations: an int >= 2, ``"auto"`` (sample until ``tol`` is
-    met, see :func:`seqshap.estimators.estimate`) or None (the default rule)."""
-    if budget is None or budget == "auto":
-        return budget
-    if isinstance(budget, str):
+def check_pruned_index(pruned_index: Any, length: int) -> int | None:
+    """A fixed split ``-k`` (keep the last ``k`` of ``length`` events) or None."""
+    if pruned_index is None:
+        return None
+    pruned_index = check_int(pruned_index, name="pruned_index")
+    if not -length <= pruned_index <= -1:
         raise ValueError(
-            f"{name} must be an integer number of evaluations, 'auto' or None; received {budget!r}."
+            f"pruned_index must lie in [-{length}, -1] (keep the last k events) or be None (no "
+            f"pruning); received {pruned_index}."
         )
-    return check_budget(budget, name=name)
+    return pruned_index
 
 
 def check_tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
@@ -217,22 +255,28 @@ class SequencePlan:
         recurrent: bool | None = None,
         call_cost: int = DEFAULT_CALL_COST,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
-        self.method = method
-        self.budget = check_estimation_budget(budget)
-        self.tol = check_tol(tol, name="tol")
-        check_random_state(seed)
-        self.seed = seed
-        self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
-        self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
+        args = validate(
+            {
+                "method": method,
+                "budget": budget,
+                "tol": tol,
+                "seed": seed,
+                "batch_size": batch_size,
+                "call_cost": call_cost,
+                "recurrent": recurrent,
+                "time_step": time_step,
+            },
+            PLAN_CONSTRAINTS,
+        )
+        self.method, self.budget, self.tol, self.seed = (
+            args["method"],
+            args["budget"],
+            args["tol"],
+            args["seed"],
+        )
+        self.batch_size, self.call_cost = args["batch_size"], args["call_cost"]
+        self.recurrent, self.time_step = args["recurrent"], args["time_step"]
         self.link_name, self.link = get_link(link)
-        if recurrent not in (None, True, False):
-            raise TypeError(f"recurrent must be None, True or False; received {recurrent!r}.")
-        self.recurrent = recurrent
-        if time_step is not None:
-            time_step = check_int(time_step, name="time_step")
-        self.time_step = time_step
         self.output = output
         self.user_model = model
         if not isinstance(background, Background):
@@ -263,8 +307,8 @@ class SequencePlan:
     def with_estimation(self, budget: Any = None, tol: Any = None) -> SequencePlan:
         """This plan, or a copy with another ``budget`` and/or ``tol`` (None keeps the plan's
         own): the per-call settings of ``explain``, ``explain_level`` and ``explain_many``."""
-        budget = check_estimation_budget(budget)
-        tol = check_tol(tol, name="tol")
+        args = validate({"budget": budget, "tol": tol}, PLAN_CONSTRAINTS)
+        budget, tol = args["budget"], args["tol"]
         if budget is None and tol is None:
             return self
         out = copy.copy(self)
