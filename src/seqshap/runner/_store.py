@@ -32,19 +32,13 @@ from typing import Any
 import pandas as pd
 
 from .._optional import import_optional
-from ..explanation import reading_saved_file
-from ._work import ChunkResult, _typed, empty_frame
+from ..sequence._work import ChunkResult
+from ..sequence.global_run import _META_KEY, _PART, part_name, read_meta, read_parts  # noqa: F401 (the reader of this format)
 
 RUN_FILE = "_run.json"
-_PART = re.compile(r"^part-(\d{6,})\.parquet$")
 _TMP = re.compile(r"^\.part-\d{6,}\.parquet\.tmp-\d+$")
-_META_KEY = b"seqshap"
 FORMAT = "seqshap.runner"
 FORMAT_VERSION = 2  # 2: model fingerprint in _run.json, input digest in every part
-
-
-def part_name(index: int) -> str:
-    return f"part-{index:06d}.parquet"
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -277,42 +271,3 @@ class ChunkStore:
         for index in self.finished_indices():
             table = self.pq.read_table(self.path / part_name(index), columns=columns)
             yield table.to_pandas()
-
-
-_PART_WHAT = (
-    "part of a seqshap run (run the same explain_many(..., out=...) call again: it moves "
-    "unreadable parts aside and recomputes them)"
-)
-
-
-def _read_part(pq: Any, part: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    with reading_saved_file(part, _PART_WHAT):
-        table = pq.read_table(part, columns=columns, page_checksum_verification=True)
-        return table.to_pandas()
-
-
-def read_parts(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """The result table of a run directory (parts in chunk order). A part that cannot be read
-    raises :class:`~seqshap.SavedFileError` naming it."""
-    pq = import_optional("pyarrow.parquet", "reading results")
-    path = Path(path)
-    indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    frames = [_read_part(pq, path / part_name(i), columns) for i in indices]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        frame = empty_frame()
-        return frame if columns is None else frame[columns]
-    frame = pd.concat(frames, ignore_index=True)
-    return _typed(frame) if columns is None else frame
-
-
-def read_meta(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The metadata of every part (entities, errors, timings), in chunk order."""
-    pq = import_optional("pyarrow.parquet", "reading results")
-    path = Path(path)
-    indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    metas = []
-    for i in indices:
-        with reading_saved_file(path / part_name(i), _PART_WHAT):
-            metas.append(json.loads(pq.read_schema(path / part_name(i)).metadata[_META_KEY]))
-    return metas
