@@ -7,7 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
-from seqshap.estimators.owen import _owen_sampled, check_hierarchy, owen_cost, owen_values
+from seqshap.estimators.owen import (
+    _owen_sampled,
+    check_hierarchy,
+    owen_blocks,
+    owen_cost,
+    owen_values,
+)
 from seqshap.games import FunctionGame
 from seqshap.testing import brute_force_shapley
 
@@ -152,3 +158,104 @@ def test_too_small_budget_says_what_is_needed():
     game = _game(6)
     with pytest.raises(ValueError, match="budget"):
         owen_values(game, TREES[0], budget=5, rng=np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------ blocks sampler
+BLOCKS = [[0, 1, 2], [3, 4, 5, 6], 7, [8, 9]]
+
+
+def _quotient_shapley(game: FunctionGame, blocks) -> np.ndarray:
+    """Shapley values of the game whose players are the blocks, by brute force."""
+    cover = np.zeros((len(blocks), game.n_players), dtype=bool)
+    for j, b in enumerate(blocks):
+        cover[j, b] = True
+    quotient = FunctionGame(lambda z: game((z.astype(float) @ cover) > 0), len(blocks))
+    return brute_force_shapley(quotient)
+
+
+def test_blocks_sampler_is_exact_where_enumeration_fits():
+    game = _game(6)
+    tree = TREES[1]
+    est = owen_values(game, tree, 10**6, np.random.default_rng(0), sampler="blocks")
+    assert est.exact
+    np.testing.assert_allclose(est.values, _owen_by_orderings(game, tree), atol=1e-10)
+
+
+def test_blocks_of_one_player_are_shapley_values():
+    game = _game(6, seed=2)
+    est = owen_blocks(game, [[i] for i in range(6)], 10**6, np.random.default_rng(0))
+    np.testing.assert_allclose(est.values, brute_force_shapley(game), rtol=0, atol=1e-10)
+    assert np.all(est.std_errors == 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_owen_blocks_efficiency_is_exact_block_by_block(seed):
+    """Each block's sampled leaf values sum to the block's Owen value, which is the Shapley
+    value of the quotient game (exact, by brute force); the total is v(N) − v(∅)."""
+    game = _game(10, seed=1)
+    est = owen_blocks(game, BLOCKS, 10**6, np.random.default_rng(seed), tol=0.5)
+    assert not est.exact and min(n for n in est.extras["samples"] if n) >= 4
+    quotient = _quotient_shapley(game, [[b] if isinstance(b, int) else b for b in BLOCKS])
+    for j, b in enumerate(BLOCKS):
+        np.testing.assert_allclose(
+            est.values[b].sum(0) if isinstance(b, list) else est.values[b],
+            quotient[j],
+            rtol=0,
+            atol=1e-10,
+        )
+    np.testing.assert_allclose(est.values.sum(0), game.full_value - game.empty_value, atol=1e-10)
+    # a leaf alone in its block is exact
+    np.testing.assert_allclose(est.values[7], quotient[2], atol=1e-10)
+    assert np.all(est.std_errors[7] == 0)
+
+
+def test_owen_blocks_converge_to_the_definition_within_their_standard_errors():
+    """With 300 orderings a block (tol=None spends the whole budget evenly), every value is
+    within 4 standard errors of the Owen value computed from its definition, and both the
+    errors and the standard errors are a few percent of the spread of the values (exact Owen
+    values by enumeration, checked against the definition in test_exact_owen_equals_definition:
+    10! orderings are too many to list here)."""
+    game = _game(10, seed=1)
+    exact = owen_values(game, BLOCKS, 10**6, np.random.default_rng(0)).values
+    est = owen_blocks(game, BLOCKS, 16 + 300 * 6, np.random.default_rng(4), tol=None)
+    assert est.extras["samples"] == [300, 300, 0, 300]
+    sampled = [0, 1, 2, 3, 4, 5, 6, 8, 9]
+    err = np.abs(est.values - exact)[sampled]
+    assert (err / est.std_errors[sampled]).max() < 4
+    spread = np.ptp(exact, axis=0)
+    assert (err.max(axis=0) < 0.08 * spread).all()
+    assert (est.std_errors[sampled].max(axis=0) < 0.04 * spread).all()
+
+
+def test_owen_blocks_spend_where_the_values_are_uncertain():
+    """Block [3..6] of a game where only it matters gets the samples; the other stops early."""
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(4, 4))
+
+    def fn(z):
+        zf = z.astype(float)
+        inner = zf[:, 3:7]
+        return np.einsum("ci,ij,cj->c", inner, w, inner) + 1e-6 * zf[:, :3].sum(1) * zf[:, 0]
+
+    game = FunctionGame(fn, 10)
+    est = owen_blocks(game, BLOCKS, 10**6, np.random.default_rng(0), tol=0.01)
+    assert est.extras["converged"]
+    samples = est.extras["samples"]
+    assert samples[1] > 4 * samples[0]
+
+
+def test_owen_blocks_seeds_reproduce():
+    game = _game(10, seed=1)
+    a = owen_blocks(game, BLOCKS, 10**6, np.random.default_rng(7), tol=0.05)
+    b = owen_blocks(game, BLOCKS, 10**6, np.random.default_rng(7), tol=0.05)
+    c = owen_blocks(game, BLOCKS, 10**6, np.random.default_rng(8), tol=0.05)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.std_errors, b.std_errors)
+    assert not np.allclose(a.values, c.values, rtol=0, atol=1e-12)
+
+
+def test_owen_blocks_budget_too_small_says_what_is_needed():
+    with pytest.raises(ValueError, match=r"budget of 20 evaluations .* 2\^4 = 16"):
+        owen_blocks(_game(10), BLOCKS, 20, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="sampler must be"):
+        owen_values(_game(4), [[0, 1], [2, 3]], 10, np.random.default_rng(0), sampler="x")

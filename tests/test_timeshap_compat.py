@@ -271,3 +271,32 @@ def test_prune_all_index_search_equals_full_curve(f_hs, baseline, tmp_path, recu
         f, data, {"nsamples": 500}, searched[searched["Tolerance"] != 0], baseline
     )
     pd.testing.assert_frame_equal(on_the_fly, given, rtol=0, atol=1e-6)
+
+
+def test_local_report_pruning_is_a_search_and_grid_unless_full_curve_is_asked(
+    f_hs, inputs, baseline
+):
+    """calc_local_report's pruning table: by default the rows down to the pruning index and a
+    geometric grid (a subset of TimeSHAP's rows, same columns and values); the same index;
+    with pruning_dict['full_curve'] every split, as TimeSHAP's recorded table."""
+    dicts = (
+        {"rs": 42, "nsamples": 32000},
+        {"rs": 42, "nsamples": 32000, "feature_names": FEATURES},
+    )
+    ref = read("local_pruning.csv")
+    lin = ts.calc_local_report(f_hs, inputs["x"], {"tol": META["tol"]}, *dicts, None, baseline)
+    full = ts.calc_local_report(
+        f_hs, inputs["x"], {"tol": META["tol"], "full_curve": True}, *dicts, None, baseline
+    )
+    assert_same_table(full[0], ref)
+    assert list(lin[0].columns) == list(ref.columns) and len(lin[0]) < len(ref)
+    key = ["Coalition", "t (event index)"]
+    both = lin[0].merge(ref, on=key, suffixes=("", "_ref"))
+    assert len(both) == len(lin[0])
+    np.testing.assert_allclose(both["Shapley Value"], both["Shapley Value_ref"], atol=ATOL)
+    assert ts.prune_given_data(lin[0], META["tol"]) == META["coal_prun_idx"]
+    assert_same_table(lin[1], full[1])
+    with pytest.raises(TypeError, match="full_curve"):
+        ts.calc_local_report(
+            f_hs, inputs["x"], {"tol": META["tol"], "full_curve": "yes"}, *dicts, None, baseline
+        )

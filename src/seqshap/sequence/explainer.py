@@ -204,7 +204,7 @@ class SequenceExplainer:
         window: int | None = None,
         padding: str = "post",
         entity: Any = None,
-        full_curve: bool = True,
+        full_curve: bool = False,
         pruned_index: int | None = None,
         budget: int | str | None = None,
         tol: float | None = None,
@@ -216,8 +216,13 @@ class SequenceExplainer:
         and ``top_features`` features with the largest ``|value|`` (max over outputs) in the
         event and feature levels, those at or above ``event_threshold``/``feature_threshold``
         when given. ``feature_groups``: ``{name: [features]}`` players at feature and cell
-        level. ``window``: events per window at window level. ``full_curve=False`` stops the
-        pruning search at the pruned index (see :meth:`prune`). ``pruned_index``: a fixed
+        level. ``window``: events per window at window level.
+
+        Pruning, by default linear in ``T``: the pruned index is exact (a search from the most
+        recent split back to it, see :meth:`prune`), and ``pruning`` holds those splits plus a
+        coarse geometric grid beyond them for display (:func:`~seqshap.sequence.pruning.
+        curve_grid`; ``pruning.complete`` is False). ``full_curve=True`` values every split
+        (``≈ m T²`` recurrent row-steps: minutes at ``T = 20,000``). ``pruned_index``: a fixed
         split ``-k`` (keep the last ``k`` events) instead of a search; ``pruning_tol`` is then
         not used and ``pruning`` is None. ``budget`` (an int or ``"auto"``) and ``tol``
         (largest standard error ≤ ``tol`` × the spread of a level's values) for this call;
@@ -237,6 +242,7 @@ class SequenceExplainer:
             feature_threshold,
             window,
             full_curve=full_curve,
+            curve_grid=True,
             feature_groups=feature_groups,
         )
         pruned_index = check_pruned_index(pruned_index, len(seq))

@@ -143,7 +143,8 @@ class ExplainOptions:
     ``top_events``/``top_features`` (how many events/features get their own cells at cell
     level: the largest ``|value|``; None: all), ``event_threshold``/``feature_threshold``
     (only those at or above), ``window`` (events per window), ``full_curve`` (pruning over
-    every split), ``pruned_index`` (a fixed split instead of a search), ``feature_groups``.
+    every split), ``curve_grid`` (without ``full_curve``: a coarse display curve beyond the
+    search, linear in ``T``), ``pruned_index`` (a fixed split instead of a search), ``feature_groups``.
     """
 
     levels: tuple[str, ...] = ("event", "feature", "cell")
@@ -154,6 +155,7 @@ class ExplainOptions:
     feature_threshold: float | None = None
     window: int | None = None
     full_curve: bool = True
+    curve_grid: bool = False
     pruned_index: int | None = None
     feature_groups: Mapping[str, Sequence] | None = None
 
@@ -168,6 +170,7 @@ def check_options(
     window: Any = None,
     *,
     full_curve: Any = True,
+    curve_grid: bool = False,
     feature_groups: Mapping[str, Sequence] | None = None,
 ) -> ExplainOptions:
     """The user's options as :class:`ExplainOptions`, each checked once (errors name them)."""
@@ -204,6 +207,7 @@ def check_options(
         feature_threshold=args["feature_threshold"],
         window=args["window"],
         full_curve=bool(full_curve),
+        curve_grid=bool(curve_grid),
         feature_groups=None if feature_groups is None else dict(feature_groups),
     )
 
@@ -422,6 +426,7 @@ class SequencePlan:
         tol: float | None,
         *,
         full_curve: bool = True,
+        grid: bool = False,
         counter: dict[str, int] | None = None,
     ) -> PruningResult:
         """Temporal coalition pruning of ``seq`` (see :mod:`seqshap.sequence.pruning`)."""
@@ -437,6 +442,7 @@ class SequencePlan:
             batch_size=self.batch_size,
             recurrent=self.uses_hidden_states,
             full_curve=full_curve,
+            grid=grid,
             counter=counter,
         )
 
@@ -573,7 +579,7 @@ class SequencePlan:
         if opts.tol is None:
             pruning = None
         elif pruning is None:
-            pruning = self.prune(seq, opts.tol, full_curve=opts.full_curve)
+            pruning = self.prune(seq, opts.tol, full_curve=opts.full_curve, grid=opts.curve_grid)
         if pruning is not None:
             n_pruned = pruning.n_pruned
         fixed = opts.pruned_index

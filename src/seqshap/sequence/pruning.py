@@ -240,10 +240,12 @@ def plain_split_values(
     batch_size: int = 1024,
     stop_tol: float | None = None,
     counter: dict[str, int] | None = None,
+    extra_splits: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(v_older, v_recent)`` at splits ``s = 0..T`` from whole masked sequences, built in
     memory-bounded chunks and sent in batches. Same blocks and ``stop_tol`` rule as
-    :func:`split_values` (splits not visited are NaN)."""
+    :func:`split_values` (splits not visited are NaN); ``extra_splits`` are valued too
+    (a display grid beyond the search)."""
     t_len, d = x.shape
     m = len(background)
     counter = counter if counter is not None else {}
@@ -284,6 +286,10 @@ def plain_split_values(
         older_raw[splits], recent_raw[splits] = o, r
         if pruning_stop_reached(o, r, weights, link, v_empty, v_full, stop_tol):
             break
+    if extra_splits is not None:
+        todo = np.array([s for s in extra_splits if np.isnan(older_raw[s]).any()], np.int64)
+        if len(todo):
+            older_raw[todo], recent_raw[todo] = run(todo)
     return split_curves(older_raw, recent_raw, weights, link)
 
 
@@ -299,14 +305,20 @@ def compute_pruning(
     batch_size: int = 1024,
     recurrent: bool = False,
     full_curve: bool = True,
+    grid: bool = False,
     counter: dict[str, int] | None = None,
 ) -> PruningResult:
     """Pruning curve and index of ``x`` (T, d) against background rows (m, T, d).
 
     ``full_curve=False`` (needs ``tol``) stops at the pruned index: the curve then holds the
-    splits from the most recent back to a little beyond it, enough for any tolerance ≥ ``tol``.
+    splits from the most recent back to a little beyond it, enough for any tolerance ≥ ``tol``
+    (the index is exact: every split from the most recent back to it is valued). ``grid``
+    adds the splits of :func:`curve_grid` beyond the search, for display: with prefix states
+    ``≈ 2m · 3.4 T`` more row-steps (linear; the full curve costs ``≈ m T²``), on the plain
+    path ``O(T log T)``.
     """
     stop = None if (full_curve or tol is None) else tol
+    extra = curve_grid(len(x)) if (grid and stop is not None) else None
     if recurrent:
         if not isinstance(model, RecurrentModel):  # pragma: no cover - guarded by the caller
             raise TypeError("the recurrent pruning path needs a RecurrentModel.")
@@ -320,6 +332,13 @@ def compute_pruning(
             stop_tol=stop,
             counter=counter,
         )
+        if extra is not None:
+            todo = extra[(extra > 0) & np.isnan(v_old_s[extra]).any(axis=1)]
+            if len(todo):
+                o, r = grid_split_values(
+                    model, x, background, todo, batch_size=batch_size, counter=counter
+                )
+                v_old_s[todo], v_rec_s[todo] = split_curves(o, r, weights, link)
     else:
         v_old_s, v_rec_s = plain_split_values(
             model,
@@ -330,6 +349,7 @@ def compute_pruning(
             batch_size=batch_size,
             stop_tol=stop,
             counter=counter,
+            extra_splits=None if extra is None else extra[extra > 0],
         )
     return pruning_from_split_values(v_old_s, v_rec_s, tol, output_names)
 
@@ -364,3 +384,79 @@ def pruning_from_split_values(
     )
     idx = None if tol is None else pruned_index(older, tol)
     return PruningResult(curve, idx, tol, older, recent, t_len, list(output_names), complete)
+
+
+def curve_grid(t_len: int, *, per_octave: int = 2) -> np.ndarray:
+    """Splits ``s`` (older = ``x[:s]``) of a coarse display curve: ``T − s`` (events kept as
+    "recent") on a geometric grid ``1, 2, 3, 4, 6, 8, 11, 16, …`` up to ``T`` (``per_octave``
+    points per doubling). ``Σ (T − s)`` over the grid is ``≈ 3.4 T``, so the whole grid costs
+    linear time from prefix states (see :func:`grid_split_values`)."""
+    n = max(1, int(np.ceil(per_octave * np.log2(max(t_len, 1)))))
+    back = np.unique(np.round(2.0 ** (np.arange(n + 1) / per_octave)).astype(np.int64))
+    back = np.unique(np.r_[back[back < t_len], t_len])
+    return np.sort(t_len - back)
+
+
+def grid_split_values(
+    model: RecurrentModel,
+    x: np.ndarray,
+    background: np.ndarray,
+    splits: np.ndarray,
+    *,
+    batch_size: int = 1024,
+    counter: dict[str, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw outputs ``(n, m, k)`` of "older only" and "recent only" at the given ``splits``
+    (``0 < s < T``), in one sweep over time.
+
+    Past a split, the older input is the background row and the recent input is ``x``, so
+    every split's rows see the same inputs from their split on: the sweep advances ``x``, the
+    background rows and every split already started together, one call per segment between
+    consecutive splits, and a split's rows join with the states of ``x`` (older) and of the
+    background rows (recent) at their split. Row-steps: ``(1 + m) T + 2m Σ (T − s)``; memory:
+    the states of the rows, never a ``T × T`` array.
+    """
+    t_len, d = x.shape
+    m = len(background)
+    counter = counter if counter is not None else {}
+    splits = np.asarray(splits, dtype=np.int64)
+    if len(splits) and (splits.min() <= 0 or splits.max() >= t_len or (np.diff(splits) <= 0).any()):
+        raise ValueError(f"splits must be increasing and within (0, {t_len}); received {splits}.")
+    bounds = np.r_[0, splits, t_len]
+    state: State = None
+    n_active = 0  # splits started
+    out = None
+    for j in range(len(bounds) - 1):
+        a, b = int(bounds[j]), int(bounds[j + 1])
+        if j > 0:  # split s = a starts: older rows from x's state, recent from the background's
+            rows = np.r_[
+                np.arange(1 + m + 2 * m * n_active), np.zeros(m, np.int64), 1 + np.arange(m)
+            ]
+            state = model.take_state(state, rows)
+            n_active += 1
+        seg = np.concatenate(
+            [x[None, a:b], background[:, a:b]]
+            + [np.concatenate([background[:, a:b], np.repeat(x[None, a:b], m, axis=0)])] * n_active
+        )
+        outs, states = [], []
+        for r0 in range(0, len(seg), batch_size):
+            r1 = min(len(seg), r0 + batch_size)
+            sub = None
+            if state is not None:
+                sub = (
+                    state
+                    if (r0 == 0 and r1 == len(seg))
+                    else model.take_state(state, np.arange(r0, r1))
+                )
+            s, st = model.forward_checked(seg[r0:r1], sub)
+            check_state(model, st, r1 - r0)
+            outs.append(np.asarray(s))
+            states.append(st)
+            counter["calls"] = counter.get("calls", 0) + 1
+            counter["rows"] = counter.get("rows", 0) + (r1 - r0)
+            counter["steps"] = counter.get("steps", 0) + (r1 - r0) * (b - a)
+        out = np.concatenate(outs)
+        state = states[0] if len(states) == 1 else model.concat_states(states)
+    k = out.shape[1]
+    per = out[1 + m :].reshape(n_active, 2, m, k)
+    return per[:, 0], per[:, 1]

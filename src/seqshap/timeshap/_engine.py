@@ -94,6 +94,13 @@ class Engine:
         self._prepare(seq)
         return self.explainer.prune(seq, tol=None)
 
+    def prune_for_report(self, seq: np.ndarray, tol: float, *, full_curve: bool) -> PruningResult:
+        """Pruning of one sequence for a local report: every split with ``full_curve``, else
+        the exact index by search plus a geometric display grid (linear in T)."""
+        self._prepare(seq)
+        tol = 1e-11 if tol == 0 else tol  # TimeSHAP reads tol 0 as 1e-11
+        return self.explainer.plan.prune(seq, tol, full_curve=full_curve, grid=True)
+
     def pruned_indexes(self, seq: np.ndarray, tols: list[float]) -> dict[float, int]:
         """Pruning index per tolerance without the full curve: the search goes back from the
         most recent event and stops at the smallest tolerance's index (cost linear in T for a

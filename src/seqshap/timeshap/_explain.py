@@ -163,8 +163,12 @@ def _check_pruned_idx(pruned_idx: Any, length: int) -> int:
 
 # =========================================================================== pruning
 def _pruning_frame(result) -> pd.DataFrame:
+    """TimeSHAP's pruning table; splits that were not computed (a search and grid instead of
+    the full curve) are left out."""
     rows = []
     for i in range(result.length + 1):
+        if np.isnan(result.older[i, 0]):
+            continue
         rows.append([RECENT, -i, float(result.recent[i, 0])])
         rows.append([OLDER, -i, float(result.older[i, 0])])
     return pd.DataFrame(rows, columns=["Coalition", "t (event index)", "Shapley Value"])
@@ -517,6 +521,13 @@ def calc_local_report(
     ``data``: ``(1, T, d)``, ``(T, d)`` or a DataFrame (sorted by ``time_col``, the
     ``model_features`` columns selected, the rows of ``entity_uuid`` when it holds several).
     ``pruning_dict=None`` skips pruning. One model probe and one engine serve all levels.
+
+    Pruning data: TimeSHAP's columns, but by default (cost linear in T) not every split: the
+    rows from ``t = 0`` back to the pruning index and a little beyond are exact (so the index,
+    and ``prune_given_data`` at this tolerance or a larger one, are exactly TimeSHAP's), and
+    further back the table holds a geometric grid of splits (``t = -1, -2, -3, -4, -6, -8, …,
+    -T``), exact values at those points, for the plot. ``pruning_dict['full_curve'] = True``
+    (a seqshap option) computes every split, as TimeSHAP does (``≈ T²`` recurrent steps).
     """
     event_dict = _check_dict(event_dict, "event_dict")
     feature_dict = _check_dict(feature_dict, "feature_dict")
@@ -533,7 +544,13 @@ def calc_local_report(
                 f, seq, pruning_dict, baseline, entity_uuid, entity_col, verbose
             )
         else:
-            coal_plot_data = _pruning_frame(engine.prune(seq))
+            full = pruning_dict.get("full_curve", False)
+            if not isinstance(full, bool):
+                raise TypeError(
+                    f"pruning_dict['full_curve'] must be True or False; received {full!r}."
+                )
+            result = engine.prune_for_report(seq, tol, full_curve=full)
+            coal_plot_data = _pruning_frame(result)
             coal_prun_idx = prune_given_data(coal_plot_data, tol)
             if path is not None:
                 _write(coal_plot_data, path)
