@@ -188,10 +188,11 @@ class Counted:
 
 
 def run_seqshap(method: str) -> Callable:
-    def run(v: Counted, m: int, budget: int, seed: int) -> np.ndarray:
+    def run(v: Counted, m: int, budget: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         game = FunctionGame(v, m)
         v.n = 0  # the probe FunctionGame makes at construction is not part of the estimate
-        return estimate(game, method, budget=budget, seed=seed).values[:, 0]
+        est = estimate(game, method, budget=budget, seed=seed)
+        return est.values[:, 0], est.std_errors[:, 0]
 
     return run
 
@@ -257,19 +258,26 @@ def evals_to_reach(evals: np.ndarray, errors: np.ndarray, target: float = 0.05) 
 
 
 def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
-    """{method: (mean error per budget, mean counted evaluations, total s, model s)}."""
+    """{method: (mean error per budget, mean counted evaluations, total s, model s, coverage)}.
+
+    coverage: share of φ̂_i ± 1.96·SE_i holding the exact value, over seeds and players, for
+    methods that report standard errors (NaN for the others).
+    """
     norm = np.linalg.norm(game.exact)
     out = {}
     for name, fn in methods.items():
-        errs, used, t0, model_s = [], [], time.perf_counter(), 0.0
+        errs, used, t0, model_s, cover = [], [], time.perf_counter(), 0.0, []
         for b in budgets:
-            e, n = [], []
+            e, n, hits = [], [], []
             for s in range(seeds):
                 v = Counted(game.value)
                 try:
                     phi = fn(v, game.m, b, s)
                 except ValueError:  # the budget is too small for the method
                     phi = np.full(game.m, np.nan)
+                if isinstance(phi, tuple):
+                    phi, se = phi
+                    hits.append(np.abs(phi - game.exact) <= 1.96 * se)
                 if v.n > b:
                     raise RuntimeError(f"{name} used {v.n} evaluations with a budget of {b}")
                 e.append(np.linalg.norm(phi - game.exact) / norm)
@@ -277,7 +285,14 @@ def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
                 model_s += v.seconds
             errs.append(float(np.mean(e)))
             used.append(float(np.mean(n)))
-        out[name] = (np.array(errs), np.array(used), time.perf_counter() - t0, model_s)
+            cover.append(float(np.mean(hits)) if hits else float("nan"))
+        out[name] = (
+            np.array(errs),
+            np.array(used),
+            time.perf_counter() - t0,
+            model_s,
+            np.array(cover),
+        )
     return out
 
 
@@ -292,7 +307,7 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
     print(head)
     print("-" * len(head))
     reach = {}
-    for name, (errs, used, secs, model_s) in table.items():
+    for name, (errs, used, secs, model_s, _) in table.items():
         reach[name] = evals_to_reach(used, errs)
         cells = "".join(f"{e:7.3f}" if np.isfinite(e) else f"{'-':>7s}" for e in errs)
         print(f"{name:30s}{cells}{reach[name]:10.0f}{secs:9.1f}{model_s:9.1f}")
@@ -319,6 +334,11 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
         best = min(table[p][0][j] for p in peers)
         ratios.append(f"{mark}: {table[DEFAULT][0][j] / best:.2f}")
     print("seqshap error / best peer's at " + ", ".join(ratios) + " (target <= 0.75)")
+    cover = table[DEFAULT][4]
+    print(
+        f"seqshap default: 95% interval coverage over {seeds} seeds x {game.m} players at "
+        + ", ".join(f"{b}: {c:.3f}" for b, c in zip(budgets, cover) if np.isfinite(c))
+    )
 
 
 def main() -> None:

@@ -59,7 +59,8 @@ def estimate(
 ) -> Estimate:
     """Estimate the values of ``game`` with ``method`` within ``budget`` evaluations.
 
-    ``auto`` enumerates exactly when 2^M fits the budget, else runs KernelSHAP. ``budget`` is
+    ``auto`` enumerates exactly when 2^M fits the budget, else runs KernelSHAP with its
+    default third-order fit (``order=3``; ``order=1`` for the plain linear fit). ``budget`` is
     an integer, None (:func:`default_budget`) or ``"auto"``: sample until the largest standard
     error is at most ``tol`` (default :data:`AUTO_TOL`) times the spread of the values, within
     ``max_budget`` evaluations (option, default :data:`AUTO_MAX_BUDGET`).

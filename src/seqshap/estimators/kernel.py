@@ -467,14 +467,14 @@ def _jackknife_variance(
         for lo in range(0, n_h, rows):
             idx = sel[lo : lo + rows]
             u = np.sqrt(c) * np.stack([zp[idx], zq[idx]], axis=2)  # (n, P, 2)
-            v = r @ u  # (n, P, 2) = B⁻¹U
+            v = _left_mul(r, u)  # (n, P, 2) = B⁻¹U
             cap = np.eye(2) - np.swapaxes(u, 1, 2) @ v  # (n, 2, 2)
             # right-hand sides [b_(−p), 1]; B⁻¹ b_(−p) = x_base − c B⁻¹ g_p
             g_p = (
                 zp[idx][:, :, None] * yp[idx][:, None, :]
                 + zq[idx][:, :, None] * yq[idx][:, None, :]
             )
-            rb = x_base[None, :, :k] - c * (r @ g_p)  # (n, P, k)
+            rb = x_base[None, :, :k] - c * _left_mul(r, g_p)  # (n, P, k)
             rb = np.concatenate(
                 [rb, np.broadcast_to(x_base[None, :, k:], (len(idx), p_dim, 1))], axis=2
             )
@@ -494,6 +494,13 @@ def _jackknife_variance(
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
     return var, dof
+
+
+def _left_mul(r: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """``r @ stack`` for a stack (n, P, j) as one matrix product (one BLAS call, not n)."""
+    n, p, j = stack.shape
+    flat = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(p, n * j)
+    return (r @ flat).reshape(p, n, j).transpose(1, 0, 2)
 
 
 def _inv_2x2(a: np.ndarray) -> np.ndarray:
