@@ -42,6 +42,8 @@ OLDER = "Sum of contribution of events \u2264 t"
 RECENT = "Sum of contribution of events > t"
 DEFAULT_NSAMPLES = 32000
 DEFAULT_RS = 42
+#: sequences per chunk of a global run (the unit of shared batching and of resuming)
+CHUNK_SIZE = 64
 _LOCAL_COLUMNS = ["Random seed", "NSamples", "Feature", "Shapley Value"]
 _EVENT_COLUMNS = [
     "Random Seed", "NSamples", "Event", "Shapley Value", "t (event index)", "Entity", "Tolerance",
@@ -705,9 +707,8 @@ def _run(engine, seqs, entities, *, rs, ns, names=None, out=None, **options):
 
     engine.check_outputs(seqs[0])
     explainer = global_explainer(engine, rs, ns, names)
-    run = explain_many(
-        explainer, list(zip(_entity_keys(entities), seqs)), out=out, progress=False, **options
-    )
+    items = list(zip(_entity_keys(entities), seqs))
+    run = explain_many(explainer, items, out=out, progress=False, chunk_size=CHUNK_SIZE, **options)
     return run.table
 
 
