@@ -650,17 +650,28 @@ def prune_all(
     (``entity_col``, ``time_col``, ``model_features``), a 2-D array with an entity column, a 3-D
     array or a list of sequences (entities 0..n-1 without an entity column). With
     ``pruning_dict['path']``, pruning data is read from that CSV when it exists, else written."""
+    return _global_pruning(
+        pruning_dict,
+        lambda: _global_inputs(data, model_features, schema, entity_col, time_col),
+        lambda: Engine(f, baseline),
+        entity_col,
+        append_to_files,
+        verbose,
+    )
+
+
+def _global_pruning(pruning_dict, inputs, engine, entity_col, append, verbose) -> pd.DataFrame:
+    """prune_all's table: read from ``pruning_dict['path']`` when it exists (unless
+    appending), else computed for ``inputs()`` (``(seqs, entities)``) with ``engine()``."""
     pruning_dict = _check_dict(pruning_dict, "pruning_dict")
     if pruning_dict.get("tol") is None:
         raise ValueError("pruning_dict must have tolerance(s): {'tol': [0.05, 0.075]}.")
     tols = _tolerance_list(pruning_dict["tol"], "pruning_dict['tol']")
     path = _path(pruning_dict)
-    if path is not None and os.path.exists(path) and not append_to_files:
+    if path is not None and os.path.exists(path) and not append:
         return calc_prun_indexes(pd.read_csv(path), tols)
-    seqs, entities = _global_inputs(data, model_features, schema, entity_col, time_col)
-    return _prune_indexes(
-        Engine(f, baseline), seqs, entities, entity_col, tols, path, append_to_files, verbose
-    )
+    seqs, entities = inputs()
+    return _prune_indexes(engine(), seqs, entities, entity_col, tols, path, append, verbose)
 
 
 # The global functions run on seqshap's one global path (seqshap.runner.explain_many: chunks
@@ -924,18 +935,10 @@ def calc_global_explanations(
     engine = Engine(f, baseline)
     prun_indexes = None
     if pruning_dict is not None:
-        pruning_dict = _check_dict(pruning_dict, "pruning_dict")
-        if pruning_dict.get("tol") is None:
-            raise ValueError("pruning_dict must have tolerance(s): {'tol': [0.05, 0.075]}.")
-        tols = _tolerance_list(pruning_dict["tol"], "pruning_dict['tol']")
-        path = _path(pruning_dict)
-        if path is not None and os.path.exists(path) and not append_to_files:
-            prun_indexes = calc_prun_indexes(pd.read_csv(path), tols)
-        else:
-            # entity column "Entity" in the pruning CSV, as TimeSHAP's global path writes it
-            prun_indexes = _prune_indexes(
-                engine, seqs, entities, None, tols, path, append_to_files, verbose
-            )
+        # entity column "Entity" in the pruning CSV, as TimeSHAP's global path writes it
+        prun_indexes = _global_pruning(
+            pruning_dict, lambda: (seqs, entities), lambda: engine, None, append_to_files, verbose
+        )
     common = dict(
         baseline=baseline, model_features=model_features, schema=schema, entity_col=entity_col,
         time_col=time_col, append_to_files=append_to_files, engine=engine,
