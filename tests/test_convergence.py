@@ -148,3 +148,28 @@ def test_kernel_with_l1_selection_reports_t_scaled_standard_errors():
     factor = stats.t.ppf(0.975, dof[selected]) / stats.norm.ppf(0.975)
     assert np.all(factor > 1.0)
     np.testing.assert_allclose(est.std_errors[selected], raw[selected] * factor, rtol=1e-10)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_auto_budget_on_tiny_games_is_exact_and_silent(m):
+    """With M players, the 2^M coalitions give exact values; budget="auto" must not stop one
+    pair short of them (M = 2 used a budget of 3 and warned that it ran out)."""
+    from seqshap.testing import brute_force_shapley
+
+    game = recurrent_game(m=m, seed=m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = estimate(game, "kernel", budget="auto", seed=0)
+    assert est.exact and est.extras.get("converged", True) is not False
+    assert est.n_evaluations <= 2**m and np.all(est.std_errors == 0)
+    np.testing.assert_allclose(
+        est.values, brute_force_shapley(recurrent_game(m=m, seed=m)), rtol=0, atol=1e-12
+    )
+
+
+def test_auto_budget_samples_beyond_tiny_games():
+    """From M = 4 on, kernel samples to tol (fewer than 2^M evaluations) and converges."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = estimate(recurrent_game(m=4, seed=4), "kernel", budget="auto", seed=0)
+    assert not est.exact and est.extras["converged"] is True and est.n_evaluations < 2**4

@@ -89,7 +89,12 @@ def estimate(
         if method == "exact":
             budget = cap
         elif method == "kernel" and m <= MAX_EXACT_PLAYERS:
-            budget = min(cap, 2**m - 1)  # 2^M would enumerate at once instead of sampling
+            # 2^M evaluations enumerate at once (exact values); 2^M − 1 leaves the paired
+            # sampler one pair short. When 2^M ≤ 2M + 2 (M ≤ 3), the fewest evaluations that
+            # determine M values by regression, enumerating costs no more than sampling could
+            # (with 2^M − 1, M = 2 fits no pair at all and warned; M = 3 fits 2 of 3).
+            tiny = 2**m <= 2 * m + 2
+            budget = min(cap, 2**m if tiny else 2**m - 1)
         else:
             budget = cap
     elif "max_budget" in options:

@@ -69,6 +69,7 @@ def explain_many(
     total: int | None = None,
     budget: int | str | None = None,
     tol: float | None = None,
+    pruned_indexes: Mapping[Any, Mapping[float, int]] | None = None,
 ) -> GlobalRun:
     """Explain many sequences with ``explainer`` and return a :class:`GlobalRun`.
 
@@ -110,6 +111,9 @@ def explain_many(
         shared batches of at most ``memory_budget`` bytes of input (1 = one at a time).
     budget, tol : the estimator's budget (an int or ``"auto"``) and stopping tolerance for
         this run (None: the explainer's).
+    pruned_indexes : given pruned indexes ``{entity id: {tol: -k}}`` (keep the last ``k``
+        events) for every tolerance of ``pruning_tol``, used instead of the pruning search
+        (e.g. a TimeSHAP pruning table); None searches.
     progress, total : show a tqdm bar (sequences/s, and the ETA when the number of sequences
         is known: from ``data``, or ``total`` for an iterator); False is silent.
 
@@ -151,6 +155,7 @@ def explain_many(
         feature_groups,
         keep_curve,
         full_curve,
+        None if pruned_indexes is None else {entity_key(e): v for e, v in pruned_indexes.items()},
     )
     # preparing sets attributes on the copy; the user's explainer stays as it was
     plan = explainer.plan.with_estimation(budget, tol).copy()
@@ -224,6 +229,9 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
     }
     if ex.tol is not None:  # only when set, so that runs without it keep their fingerprint
         fp["tol"] = ex.tol
+    if opts.pruned_indexes is not None:  # given pruning tables (the TimeSHAP façade)
+        given = json.dumps(sorted((e, sorted(v.items())) for e, v in opts.pruned_indexes.items()))
+        fp["pruned_indexes_sha256"] = hashlib.sha256(given.encode()).hexdigest()
     return fp
 
 

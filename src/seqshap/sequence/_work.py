@@ -63,6 +63,9 @@ class RunOptions:
     feature_groups: Mapping[str, Sequence] | None = None
     keep_curve: bool = False
     full_curve: bool = False
+    #: given pruned indexes ``{entity: {tol: -k}}`` instead of a search (the TimeSHAP façade's
+    #: pruning tables); None searches
+    pruned_indexes: Mapping[str, Mapping[float, int]] | None = None
 
     @classmethod
     def check(
@@ -77,12 +80,21 @@ class RunOptions:
         feature_groups: Mapping[str, Sequence] | None,
         keep_curve: Any,
         full_curve: Any,
+        pruned_indexes: Mapping[str, Mapping[float, int]] | None = None,
     ) -> RunOptions:
         """The options of a global run (``explain_global`` and ``explain_many``), each checked
-        once (:func:`~seqshap.sequence.plan.check_options`, ``check_tolerances``)."""
+        once (:func:`~seqshap.sequence.plan.check_options`, ``check_tolerances``). ``levels=()``
+        is a pruning-only run: it needs a tolerance and ``keep_curve=True`` (the curves are its
+        result)."""
         tolerances = check_tolerances(pruning_tol)
+        pruning_only = not isinstance(levels, str) and len(tuple(levels)) == 0
+        if pruning_only and (tolerances[0] is None or not keep_curve):
+            raise ValueError(
+                "levels=() runs pruning only: give a pruning_tol and keep_curve=True (the "
+                "pruning curves are its result), or name the levels to explain."
+            )
         checked = check_options(
-            levels,
+            ("event",) if pruning_only else levels,
             tolerances[0],
             top_events,
             top_features,
@@ -91,7 +103,7 @@ class RunOptions:
             window,
         )
         return cls(
-            levels=checked.levels,
+            levels=() if pruning_only else checked.levels,
             tolerances=tolerances,
             top_events=checked.top_events,
             top_features=checked.top_features,
@@ -101,6 +113,9 @@ class RunOptions:
             feature_groups=None if feature_groups is None else dict(feature_groups),
             keep_curve=bool(keep_curve),
             full_curve=bool(full_curve),
+            pruned_indexes=None
+            if pruned_indexes is None
+            else {str(e): dict(v) for e, v in pruned_indexes.items()},
         )
 
     def explain_options(self) -> ExplainOptions:
@@ -161,8 +176,23 @@ def explain_sequence(
     plan: SequencePlan, seq: np.ndarray, entity: str, opts: RunOptions, entropy: int
 ):
     """``(pruning, [(tol, LocalExplanation)])`` of one sequence for every tolerance."""
+    fixed = None
+    if opts.pruned_indexes is not None:
+        fixed = opts.pruned_indexes.get(entity)
+        missing = [t for t in opts.tolerances if t is not None and t not in (fixed or {})]
+        if fixed is None or missing:
+            raise ValueError(
+                f"pruned_indexes has no pruned index for entity {entity!r} at tolerance(s) "
+                f"{missing or list(opts.tolerances)}; give one per sequence and tolerance."
+            )
     return plan.explain_tolerances(
-        seq, entity, opts.explain_options(), opts.tolerances, entropy, keep_curve=opts.keep_curve
+        seq,
+        entity,
+        opts.explain_options(),
+        opts.tolerances,
+        entropy,
+        keep_curve=opts.keep_curve,
+        pruned_indexes=fixed,
     )
 
 
@@ -221,7 +251,8 @@ def _event_t(steps_back: list[int | None]) -> np.ndarray:
 
 def add_rows(cols: _Columns, position: int, entity: str, pruning, results, opts: RunOptions):
     for tol, loc in results:
-        idx = np.nan if tol is None else pruning.index_for(tol)
+        idx = loc.meta["pruned_index"]  # the search's index at tol, or the given one
+        idx = np.nan if idx is None else idx
         for level, exp in loc.levels.items():
             m, k = exp.n_players, exp.n_outputs
             names = list(exp.player_names)

@@ -419,6 +419,14 @@ class SequencePlan:
         exact = 2**n_players if n_players <= EXACT_DEFAULT_PLAYERS else 0
         return max(default_budget(n_players), exact)
 
+    def level_budget(self, players: Players, hierarchy: list | None) -> int | str:
+        """The budget of one level when none is given per call: :meth:`budget_for` its
+        players on a flat level; the plan's budget (None: ``"auto"``) on a hierarchical one.
+        A subclass may give another rule (the TimeSHAP façade derives it from ``nsamples``)."""
+        if hierarchy is None:
+            return self.budget_for(players.n_players)
+        return self.budget if self.budget is not None else "auto"
+
     # ------------------------------------------------------------------ pruning
     def prune(
         self,
@@ -519,12 +527,10 @@ class SequencePlan:
         seed = self.seed if seed is None else seed
         hierarchy = self.time_hierarchy(players, method)
         level_meta = dict(meta)
+        budget = self.level_budget(players, hierarchy) if budget is None else budget
         if hierarchy is None:
-            budget = self.budget_for(players.n_players) if budget is None else budget
             est = estimate(game, method, budget, seed=rng, tol=self.tol)
         else:
-            if budget is None:
-                budget = self.budget if self.budget is not None else "auto"
             if budget == "auto":
                 budget = hierarchy_budget(hierarchy)
             tol = HIERARCHY_TOL if self.tol is None else self.tol
@@ -623,15 +629,21 @@ class SequencePlan:
         entropy: int,
         *,
         keep_curve: bool = False,
+        pruned_indexes: Mapping[float, int] | None = None,
     ) -> tuple[PruningResult | None, list[tuple[float | None, LocalExplanation]]]:
         """One sequence of a global run at every tolerance: ``(pruning, [(tol, local)])``.
 
         The sequence is pruned once, back to the pruned index of the smallest tolerance (or
         over every split with ``opts.full_curve`` or ``keep_curve``); every tolerance picks its
         index from that curve and each distinct pruned index is explained once, with the
-        generator :func:`sequence_rng` ``(entropy, entity, pruned events)``."""
+        generator :func:`sequence_rng` ``(entropy, entity, pruned events)``.
+
+        ``pruned_indexes``: a given pruned index (``-k``: keep the last ``k`` events) per
+        tolerance instead of a search (e.g. TimeSHAP's pruning table); nothing is pruned here."""
         pruning = None
         tols = [tol for tol in tolerances if tol is not None]
+        if pruned_indexes is not None:
+            return None, self._explain_fixed(seq, entity, opts, tolerances, entropy, pruned_indexes)
         if tols:
             # the smallest tolerance prunes furthest back: its search answers every other one
             full = opts.full_curve or keep_curve
@@ -650,6 +662,19 @@ class SequencePlan:
                 )
             out.append((tol, done[n_pruned]))
         return pruning, out
+
+    def _explain_fixed(self, seq, entity, opts, tolerances, entropy, pruned_indexes):
+        done: dict[int, LocalExplanation] = {}
+        out = []
+        for tol in tolerances:
+            fixed = None if tol is None else check_pruned_index(pruned_indexes[tol], len(seq))
+            n_pruned = 0 if fixed is None else len(seq) + fixed
+            if n_pruned not in done:
+                rng = sequence_rng(entropy, entity, n_pruned)
+                fixed_opts = replace(opts, tol=None, pruned_index=fixed)
+                done[n_pruned] = self.explain_sequence(seq, fixed_opts, rng, entity)
+            out.append((tol, done[n_pruned]))
+        return out
 
 
 def hierarchy_budget(blocks: list) -> int:

@@ -9,6 +9,7 @@ call: :meth:`SequenceExplainer.explain_level` takes all of them.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import types
@@ -18,7 +19,7 @@ import numpy as np
 
 from .._validation import _describe, check_array, check_int
 from ..estimators.exact import MAX_EXACT_PLAYERS
-from ..sequence import Players, PruningResult, SequenceExplainer
+from ..sequence import Players, PruningResult, SequenceExplainer, SequencePlan
 from ._utils import returns_state
 
 _PLAIN_CALLABLES = (
@@ -89,6 +90,10 @@ class Engine:
                 "which explains all outputs at once."
             )
 
+    def check_outputs(self, seq: np.ndarray) -> None:
+        """Prepare on ``seq``: raises unless ``f`` returns one score per sequence."""
+        self._prepare(seq)
+
     def prune(self, seq: np.ndarray) -> PruningResult:
         """Pruning curve of one ``(T, d)`` sequence (index per tolerance via ``index_for``)."""
         self._prepare(seq)
@@ -125,3 +130,32 @@ class Engine:
             reuse_states=True,  # _prepare cleared the cache when the sequence changed
         )
         return exp.values[0, :, 0]
+
+
+class NSamplesPlan(SequencePlan):
+    """A plan whose levels get TimeSHAP's budget: :func:`coalitions_budget` of the level's
+    players and ``nsamples`` (held as the plan's ``budget``, so that a global run's
+    fingerprint records it). Every other step is :class:`SequencePlan`'s."""
+
+    def level_budget(self, players: Players, hierarchy: list | None) -> int:
+        return coalitions_budget(players.n_players, self.budget)
+
+
+def global_explainer(
+    engine: Engine, rs: int, nsamples: int, feature_names: list[str] | None = None
+) -> SequenceExplainer:
+    """A copy of ``engine``'s explainer for a global run (:func:`seqshap.runner.explain_many`)
+    with seed ``rs`` and TimeSHAP's budget rule for ``nsamples``; ``engine`` is unchanged."""
+    base = engine.explainer.plan
+    explainer = copy.copy(engine.explainer)
+    explainer.plan = NSamplesPlan(
+        base.user_model,
+        base.background,
+        feature_names=feature_names,
+        method="auto",
+        budget=check_int(nsamples, name="nsamples", minimum=1),
+        seed=check_int(rs, name="rs", minimum=0),
+        batch_size=BATCH_SIZE,
+        recurrent=None,
+    )
+    return explainer

@@ -18,6 +18,8 @@ the ``seqshap.timeshap`` logger).
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import logging
 import os
 import re
@@ -30,7 +32,8 @@ import pandas as pd
 
 from .._validation import _describe, check_array, check_int, check_tol
 from ..sequence import PRUNED, cell_players, event_players, feature_players, pruned_index
-from ._engine import Engine
+from ..sequence._gate import SequenceError, entity_key
+from ._engine import Engine, global_explainer
 from ._utils import split_sequences
 
 log = logging.getLogger("seqshap.timeshap")
@@ -39,6 +42,8 @@ OLDER = "Sum of contribution of events \u2264 t"
 RECENT = "Sum of contribution of events > t"
 DEFAULT_NSAMPLES = 32000
 DEFAULT_RS = 42
+#: sequences per chunk of a global run (the unit of shared batching and of resuming)
+CHUNK_SIZE = 64
 _LOCAL_COLUMNS = ["Random seed", "NSamples", "Feature", "Shapley Value"]
 _EVENT_COLUMNS = [
     "Random Seed", "NSamples", "Event", "Shapley Value", "t (event index)", "Entity", "Tolerance",
@@ -645,17 +650,6 @@ def _entity_name(entity_col: Any) -> str:
     return entity_col if isinstance(entity_col, str) else "Entity"
 
 
-def _prune_frames(engine, seqs, entities, entity_col, verbose) -> pd.DataFrame:
-    frames = []
-    for i, (seq, ent) in enumerate(zip(seqs, entities)):
-        frame = _pruning_frame(engine.prune(seq))
-        frame[_entity_name(entity_col)] = ent
-        frames.append(frame)
-        if verbose:
-            log.info("pruned sequence %d/%d (%r)", i + 1, len(seqs), ent)
-    return pd.concat(frames, ignore_index=True)
-
-
 def prune_all(
     f: Callable,
     data: Any,
@@ -673,83 +667,185 @@ def prune_all(
     (``entity_col``, ``time_col``, ``model_features``), a 2-D array with an entity column, a 3-D
     array or a list of sequences (entities 0..n-1 without an entity column). With
     ``pruning_dict['path']``, pruning data is read from that CSV when it exists, else written."""
+    return _global_pruning(
+        pruning_dict,
+        lambda: _global_inputs(data, model_features, schema, entity_col, time_col),
+        lambda: Engine(f, baseline),
+        entity_col,
+        append_to_files,
+        verbose,
+    )
+
+
+def _global_pruning(pruning_dict, inputs, engine, entity_col, append, verbose) -> pd.DataFrame:
+    """prune_all's table: read from ``pruning_dict['path']`` when it exists (unless
+    appending), else computed for ``inputs()`` (``(seqs, entities)``) with ``engine()``."""
     pruning_dict = _check_dict(pruning_dict, "pruning_dict")
     if pruning_dict.get("tol") is None:
         raise ValueError("pruning_dict must have tolerance(s): {'tol': [0.05, 0.075]}.")
     tols = _tolerance_list(pruning_dict["tol"], "pruning_dict['tol']")
     path = _path(pruning_dict)
-    if path is not None and os.path.exists(path) and not append_to_files:
+    if path is not None and os.path.exists(path) and not append:
         return calc_prun_indexes(pd.read_csv(path), tols)
-    seqs, entities = _global_inputs(data, model_features, schema, entity_col, time_col)
-    return _prune_indexes(
-        Engine(f, baseline), seqs, entities, entity_col, tols, path, append_to_files, verbose
-    )
+    seqs, entities = inputs()
+    return _prune_indexes(engine(), seqs, entities, entity_col, tols, path, append, verbose)
+
+
+# The global functions run on seqshap's one global path (seqshap.runner.explain_many: chunks
+# of sequences with their coalitions packed into shared model calls, each sequence seeded by
+# (rs, entity id, pruned events)); with a path, the run is kept in "<path>.run/" until the CSV
+# is written, so an interrupted call resumes from its finished chunks when called again.
+def _entity_keys(entities: list) -> list[str]:
+    keys = []
+    for ent in entities:
+        try:
+            keys.append(entity_key(ent))
+        except SequenceError:
+            keys.append(str(ent))
+    return keys
+
+
+def _run_dir(path: str | None, name: str) -> str | None:
+    """Where a global run resumes from: ``<path>.run/<name>`` (None: in memory, also when
+    pyarrow, which writes the parts, is not installed)."""
+    if path is None or importlib.util.find_spec("pyarrow") is None:
+        return None
+    return os.path.join(f"{path}.run", name)
+
+
+def _discard_runs(path: str | None) -> None:
+    """Remove ``<path>.run/`` once its CSV is written (only the files a run writes)."""
+    top = Path(f"{path}.run")
+    if path is None or not top.is_dir():
+        return
+    for sub in top.iterdir():
+        if sub.is_dir():
+            for entry in sub.iterdir():
+                if entry.name == "_run.json" or entry.name.startswith("part-"):  # ChunkStore's
+                    entry.unlink()
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+    with contextlib.suppress(OSError):
+        top.rmdir()
+
+
+def _run(engine, seqs, entities, *, rs, ns, names=None, out=None, **options):
+    """One global run of ``seqs`` (:func:`seqshap.runner.explain_many`); its table."""
+    from ..runner import explain_many  # the runner sits below the façade
+
+    engine.check_outputs(seqs[0])
+    explainer = global_explainer(engine, rs, ns, names)
+    items = list(zip(_entity_keys(entities), seqs))
+    run = explain_many(explainer, items, out=out, progress=False, chunk_size=CHUNK_SIZE, **options)
+    return run.table
+
+
+def _effective(tols: list[float]) -> dict[float, float]:
+    """TimeSHAP's tolerance -> the one searched (tolerance 0 is read as 1e-11)."""
+    return {t: 1e-11 if t == 0 else t for t in tols}
 
 
 def _prune_indexes(engine, seqs, entities, entity_col, tols, path, append, verbose):
-    """Pruning indexes table; the full curves only when they are written to ``path``."""
+    """Pruning indexes table; the full curves (TimeSHAP's pruning data) only when they are
+    written to ``path``, else the search stops at the smallest tolerance's index."""
+    eff = _effective(tols)
+    table = _run(
+        engine, seqs, entities, rs=DEFAULT_RS, ns=DEFAULT_NSAMPLES, levels=(),
+        pruning_tol=list(dict.fromkeys(eff.values())), keep_curve=True,
+        full_curve=path is not None, out=_run_dir(path, "pruning"),
+    )  # fmt: skip
+    if verbose:
+        log.info("pruned %d sequences", len(seqs))
+    curves = table[table["level"] == "pruning"]
     if path is not None:
-        frame = _prune_frames(engine, seqs, entities, entity_col, verbose)
+        frame = _pruning_frames(curves, entities, _entity_name(entity_col))
         _write(frame, path, append=append)
+        _discard_runs(path)
         return calc_prun_indexes(frame, tols)
     found = {}
-    for i, (seq, ent) in enumerate(zip(seqs, entities)):
-        found[ent] = (len(seq), engine.pruned_indexes(seq, tols))
-        if verbose:
-            log.info("pruned sequence %d/%d (%r)", i + 1, len(seqs), ent)
-    rows = []
+    for pos, group in curves.groupby("position", sort=True):
+        older = group[group["player"] == "older"]
+        curve = np.full((int(group["length"].iloc[0]) + 1, 1), np.nan)  # row i: split t = -i
+        curve[-older["t"].to_numpy(dtype=np.int64), 0] = older["value"].to_numpy(dtype=float)
+        found[entities[pos]] = (len(curve) - 1, {t: pruned_index(curve, e) for t, e in eff.items()})
+    out = []
     for uuid in np.unique(np.asarray(list(found), dtype=object)):
         length, idx = found[uuid]
-        rows.append([uuid, -1, float(-length)])
-        rows.extend([uuid, tol, float(idx[tol])] for tol in tols)
-    return pd.DataFrame(rows, columns=["Entity", "Tolerance", "Pruning idx"])
+        out.append([uuid, -1, float(-length)])
+        out.extend([uuid, tol, float(idx[tol])] for tol in tols)
+    return pd.DataFrame(out, columns=["Entity", "Tolerance", "Pruning idx"])
 
 
-def _pruned_count(pruning_data, entity, tol, length) -> int:
-    if tol == -1:
-        return 0
-    rows = pruning_data[(pruning_data["Entity"] == entity) & (pruning_data["Tolerance"] == tol)]
-    if len(rows) == 0:
-        raise ValueError(
-            f"pruning_data has no pruning index for entity {entity!r} at tolerance {tol}; pass "
-            "prune_all's output for the same data and tolerances."
-        )
-    return int(length + rows["Pruning idx"].iloc[0])
+def _pruning_frames(curves: pd.DataFrame, entities: list, entity_name: str) -> pd.DataFrame:
+    """TimeSHAP's pruning data (``_pruning_frame`` rows, then the entity) of every sequence."""
+    frames = []
+    for pos, group in curves.groupby("position", sort=True):
+        n_t = int(group["length"].iloc[0]) + 1
+        value = {p: np.full(n_t, np.nan) for p in ("older", "recent")}
+        for player, part in group.groupby("player"):
+            value[player][-part["t"].to_numpy(dtype=np.int64)] = part["value"].to_numpy(float)
+        coalition = np.tile([RECENT, OLDER], n_t)
+        t = -np.repeat(np.arange(n_t), 2)
+        v = np.column_stack([value["recent"], value["older"]]).reshape(-1)
+        frame = pd.DataFrame({"Coalition": coalition, "t (event index)": t, "Shapley Value": v})
+        frame[entity_name] = entities[pos]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
-def _explain_all(level, engine, seqs, entities, d, pruning_data, tols, names):
-    """Rows of one global level for every seed, nsamples, sequence and tolerance."""
+def _given_indexes(pruning_data, entities, tols) -> dict[str, dict[float, int]]:
+    """``{entity key: {tol: Pruning idx}}`` from a pruning table (prune_all's output)."""
+    out = {}
+    for key, ent in zip(_entity_keys(entities), entities):
+        out[key] = {}
+        for tol in tols:
+            rows = pruning_data[
+                (pruning_data["Entity"] == ent) & (pruning_data["Tolerance"] == tol)
+            ]
+            if len(rows) == 0:
+                raise ValueError(
+                    f"pruning_data has no pruning index for entity {ent!r} at tolerance {tol}; "
+                    "pass prune_all's output for the same data and tolerances."
+                )
+            out[key][tol] = int(rows["Pruning idx"].iloc[0])
+    return out
+
+
+def _explain_all(level, engine, seqs, entities, d, pruning_data, tols, names, path=None):
+    """Rows of one global level for every seed, nsamples, sequence and tolerance: one global
+    run per (seed, nsamples), pruning on the fly, at the given indexes, or not at all."""
     rss = _int_list(d, "rs", DEFAULT_RS, "dict")
     nss = _int_list(d, "nsamples", DEFAULT_NSAMPLES, "dict")
+    options: dict[str, Any] = {"levels": (level,), "pruning_tol": None}
+    back = {None: -1.0}
+    if tols != [-1]:
+        if pruning_data is None:
+            eff = _effective(tols)
+            back = {e: t for t, e in eff.items()}
+            options["pruning_tol"] = list(back)
+        else:
+            back = {t: t for t in tols}
+            options["pruning_tol"] = tols
+            options["pruned_indexes"] = _given_indexes(pruning_data, entities, tols)
     chunks = []
     for rs in rss:
         for ns in nss:
-            for seq, ent in zip(seqs, entities):
-                prev_n, prev = None, None
-                on_the_fly = None
-                for tol in tols:
-                    if tol != -1 and pruning_data is None:
-                        if on_the_fly is None:
-                            on_the_fly = engine.pruned_indexes(seq, [t for t in tols if t != -1])
-                        n_pruned = len(seq) + on_the_fly[tol]
-                    else:
-                        n_pruned = _pruned_count(pruning_data, ent, tol, len(seq))
-                    if n_pruned != prev_n:
-                        if level == "event":
-                            prev = _event_frame(engine, seq, n_pruned, rs, ns)
-                        else:
-                            prev = _feat_frame(engine, seq, n_pruned, rs, ns, names)
-                    frame = prev.copy()
-                    if level == "event":
-                        frame["t (event index)"] = [
-                            1 if n == PRUNED else 1 - _event_back(n) for n in frame["Feature"]
-                        ]
-                    frame["Entity"] = [ent] * len(frame)
-                    frame["Tolerance"] = tol
-                    chunks.append(frame)
-                    prev_n = n_pruned
+            out = _run_dir(path, f"{level}-rs{rs}-ns{ns}")
+            table = _run(engine, seqs, entities, rs=rs, ns=ns, names=names, out=out, **options)
+            rows = table[table["level"] == level]
+            tol = rows["tol"].astype(object).where(rows["tol"].notna(), None)
+            part = {
+                "Random Seed": rs,
+                "NSamples": ns,
+                "Event" if level == "event" else "Feature": rows["player"].to_numpy(object),
+                "Shapley Value": rows["value"].to_numpy(float),
+            }
+            if level == "event":  # 0 for "Event -1", ..., 1 for "Pruned Events"
+                part["t (event index)"] = rows["t"].fillna(0).to_numpy(np.int64) + 1
+            part["Entity"] = [entities[p] for p in rows["position"]]
+            part["Tolerance"] = [back[t] for t in tol]
+            chunks.append(pd.DataFrame(part))
     out = pd.concat(chunks, ignore_index=True)
-    out.columns = _EVENT_COLUMNS if level == "event" else _FEAT_COLUMNS
     types = {
         "NSamples": "int",
         "Random Seed": "int",
@@ -774,10 +870,11 @@ def _global_level(
     if level == "feature":
         names = _feature_names(d.get("feature_names"), seqs[0].shape[1], "feature_names")
     frame = _explain_all(
-        level, engine or Engine(f, baseline), seqs, entities, d, pruning_data, tols, names
+        level, engine or Engine(f, baseline), seqs, entities, d, pruning_data, tols, names, path
     )
     if path is not None:
         _write(frame, path, append=append_to_files)
+        _discard_runs(path)
     return frame
 
 
@@ -855,18 +952,10 @@ def calc_global_explanations(
     engine = Engine(f, baseline)
     prun_indexes = None
     if pruning_dict is not None:
-        pruning_dict = _check_dict(pruning_dict, "pruning_dict")
-        if pruning_dict.get("tol") is None:
-            raise ValueError("pruning_dict must have tolerance(s): {'tol': [0.05, 0.075]}.")
-        tols = _tolerance_list(pruning_dict["tol"], "pruning_dict['tol']")
-        path = _path(pruning_dict)
-        if path is not None and os.path.exists(path) and not append_to_files:
-            prun_indexes = calc_prun_indexes(pd.read_csv(path), tols)
-        else:
-            # entity column "Entity" in the pruning CSV, as TimeSHAP's global path writes it
-            prun_indexes = _prune_indexes(
-                engine, seqs, entities, None, tols, path, append_to_files, verbose
-            )
+        # entity column "Entity" in the pruning CSV, as TimeSHAP's global path writes it
+        prun_indexes = _global_pruning(
+            pruning_dict, lambda: (seqs, entities), lambda: engine, None, append_to_files, verbose
+        )
     common = dict(
         baseline=baseline, model_features=model_features, schema=schema, entity_col=entity_col,
         time_col=time_col, append_to_files=append_to_files, engine=engine,
