@@ -35,6 +35,10 @@ class Model:
     batch_size: int | None = None
     output_names: list[str] | None = None
     recurrent: bool = False
+    #: which path the model is on and why (:class:`seqshap.models.ModelInfo`); None: not decided
+    model_info: Any = None
+    #: a state path found by the adapter, used once proved on real inputs (see ``_state.py``)
+    state_candidate: RecurrentModel | None = None
 
     def predict(self, x: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -30,6 +30,7 @@ from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST, PrefixCache, RecurrentMaskedGame
 from ..links import get_link
 from ..models import RecurrentModel
+from ..models._state import PLAIN, PREFIX_STATE, ModelInfo, model_info
 from .baselines import background_for, resolve_baseline
 from .inputs import as_sequences, check_sequence
 from .model import prepare_model
@@ -191,6 +192,7 @@ class SequenceExplainer:
                 recurrent=self.recurrent,
                 time_step=self.time_step,
                 output=self.output,
+                check_rows=self._check_rows(seq),
             )
             use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
             if use_states and per_step and self.time_step not in (None, -1):
@@ -200,6 +202,25 @@ class SequenceExplainer:
             self._prepared = (model, out_names, use_states)
         if isinstance(self._prepared[0], PrefixCache) and not keep_states:
             self._prepared[0].clear()  # one sequence at a time: never reuse across model changes
+
+    def _check_rows(self, seq: np.ndarray) -> np.ndarray | None:
+        """Background rows for the model's split check (None when they do not fit ``seq``)."""
+        try:
+            return self._background_for(seq).data[:7]
+        except ValueError:
+            return None
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """Which path the model is on (``"prefix-state"`` or ``"plain"``), how its states are
+        reached and why; None until a sequence was seen (:meth:`prepare`)."""
+        if self._prepared is None:
+            return None
+        info = model_info(self._prepared[0])
+        if info.path == PREFIX_STATE and not self._prepared[2]:
+            why = "recurrent=False" if self.recurrent is False else f"time_step={self.time_step}"
+            return ModelInfo(PLAIN, info.access, f"{why} was asked for.", info.detail)
+        return info
 
     @property
     def uses_hidden_states(self) -> bool:
