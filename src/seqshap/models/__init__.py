@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._export import export_onnx
 from ._load import UnsafeModelFileError, load_model
+from ._state import ModelInfo, model_info
 from .adapt import adapt
 from .base import CallableModel, Model, RecurrentCallableModel, RecurrentModel
 
@@ -21,6 +23,8 @@ _LAZY = {
     "SklearnModel": "._sklearn",
     "HFTextModel": "._hf",
     "HFPipelineModel": "._hf",
+    "TorchHookedModel": "._torch_hooks",
+    "OnnxStateModel": "._onnx_state",
 }
 
 __all__ = [
@@ -29,16 +33,21 @@ __all__ = [
     "HFTextModel",
     "KerasModel",
     "Model",
+    "ModelInfo",
     "OnnxModel",
     "OnnxRecurrentModel",
+    "OnnxStateModel",
     "RecurrentCallableModel",
     "RecurrentModel",
     "SklearnModel",
+    "TorchHookedModel",
     "TorchModel",
     "TorchRecurrentModel",
     "UnsafeModelFileError",
     "adapt",
+    "export_onnx",
     "load_model",
+    "model_info",
 ]
 
 
