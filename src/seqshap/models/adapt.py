@@ -54,14 +54,9 @@ def adapt(
 
         return HFTextModel(model, options.pop("tokenizer", None), **options)
     if is_instance_of(model, "keras", "Model"):
-        from ._keras import KerasModel
+        from ._keras import adapt_keras
 
-        if recurrent:
-            raise ValueError(
-                "Keras models are adapted without a state path; pass recurrent=None/False, or "
-                "wrap the model in a callable f(x, h=None) -> (scores, h) with recurrent=True."
-            )
-        return KerasModel(model, **options)
+        return adapt_keras(model, recurrent=recurrent, **options)
     if is_instance_of(model, "torch", "nn.Module"):
         from ._torch import adapt_torch
 
