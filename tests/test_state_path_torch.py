@@ -22,6 +22,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:LSTM with projections is not supported with oneDNN:UserWarning"
 )
 
+import seqshap  # noqa: E402
 from seqshap import SequenceExplainer  # noqa: E402
 from seqshap.models import TorchModel, adapt  # noqa: E402
 
@@ -214,9 +215,11 @@ def test_models_that_must_fall_back_do_with_the_reason(cls, caplog):
     torch.manual_seed(0)
     net = cls().eval()
     x, bg = _data()
+    hooks, modes = _hook_dicts(net), [m.training for m in net.modules()]
     ex = SequenceExplainer(net, bg)
     with caplog.at_level(logging.INFO, logger="seqshap.models"):
         exp = ex.explain(x, levels=("event",), pruning_tol=None)
+    assert _hook_dicts(net) == hooks and [m.training for m in net.modules()] == modes
     info = ex.model_info
     assert info.path == "plain" and FALLBACKS[cls] in info.reason
     assert not ex.uses_hidden_states
@@ -299,3 +302,29 @@ def test_adapt_with_example_checks_there_and_recurrent_false_is_plain():
     bad = MeanPool().eval()
     model = adapt(bad, example=bg)
     assert type(model) is TorchModel and "split check" in model.model_info.reason
+
+
+def test_model_info_of_the_other_torch_forms():
+    class XH(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(D, H, batch_first=True)
+            self.head = nn.Linear(H, 1)
+
+        def forward(self, x, h=None):
+            out, h = self.rnn(x, h)
+            return self.head(out[:, -1]), h
+
+    class NoRNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(D, 1)
+
+        def forward(self, x):
+            return self.lin(x[:, -1])
+
+    info = seqshap.model_info(adapt(XH()))
+    assert info.path == "prefix-state" and info.access == "forward(x, h)"
+    info = seqshap.model_info(adapt(NoRNN()))
+    assert info.path == "plain" and "no nn.GRU / nn.LSTM / nn.RNN layer" in info.reason
+    assert SequenceExplainer(NoRNN(), _data()[1]).model_info is None  # not adapted yet
