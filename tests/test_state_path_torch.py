@@ -297,7 +297,7 @@ def test_adapt_with_example_checks_there_and_recurrent_false_is_plain():
     x, bg = _data()
     net = _net(STACKS["lstm1-bf"])
     model = adapt(net, example=bg)
-    assert model.recurrent and model.model_info.detail["check_rows"] == len(bg)
+    assert model.recurrent and model.model_info.detail["check_rows"] == len(bg) + 3  # mixtures
     assert type(adapt(net, recurrent=False)) is TorchModel
     bad = MeanPool().eval()
     model = adapt(bad, example=bg)

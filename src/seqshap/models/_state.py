@@ -6,7 +6,8 @@ graph with ``GRU``/``LSTM``/``RNN`` operators) may carry a ``state_candidate``: 
 (torch hooks, a rewritten graph). A candidate is used only after :func:`check_split` proved it
 on real inputs: for rows of the explained sequence and its background, running the rows in
 pieces (random split points, states handed over, re-ordered with ``take_state`` and joined with
-``concat_states`` on the way) must give the scores of the plain model on the whole rows, within
+``concat_states`` on the way) must give the scores of the plain model on the whole rows (the
+sequence, background rows, and mixtures of the two at random steps), within
 
     |piecewise - plain| <= tolerance * max(1, max |plain|)
 
@@ -166,6 +167,23 @@ def check_split(
     return worst
 
 
+def check_rows(rows: np.ndarray, n_mixed: int = 3, seed: int = 0) -> np.ndarray:
+    """The rows of the split check: the first :data:`SPLIT_ROWS` of ``rows`` (the explained
+    sequence, then background rows) and ``n_mixed`` mixtures of the first row with the others
+    at random time steps -- inputs like the ones the game will evaluate."""
+    rows = np.asarray(rows, dtype=float)[:SPLIT_ROWS]
+    if len(rows) < 2 or rows.ndim < 2:
+        return rows
+    rng = np.random.default_rng(seed)
+    t_len = rows.shape[1]
+    mixed = []
+    for _ in range(n_mixed):
+        other = rows[rng.integers(1, len(rows))]
+        keep = (rng.random(t_len) < 0.5).reshape(t_len, *([1] * (rows.ndim - 2)))
+        mixed.append(np.where(keep, rows[0], other))
+    return np.concatenate([rows, np.stack(mixed)], axis=0)
+
+
 def resolve_state_path(model: Model, rows: np.ndarray, *, recurrent: bool | None) -> Model:
     """``model``'s verified state candidate when it passes :func:`check_split` on ``rows``
     (with ``recurrent`` not False), else ``model`` itself with the reason in ``model_info``."""
@@ -177,7 +195,7 @@ def resolve_state_path(model: Model, rows: np.ndarray, *, recurrent: bool | None
             PLAIN, candidate.access, "recurrent=False was asked for.", dict(candidate.detail)
         )
         return model
-    rows = np.asarray(rows, dtype=float)[:SPLIT_ROWS]
+    rows = check_rows(rows)
     try:
         err = check_split(candidate, model, rows)
     except Exception as exc:  # noqa: BLE001 - any failure keeps the plain path, with its cause
@@ -202,8 +220,8 @@ def resolve_state_path(model: Model, rows: np.ndarray, *, recurrent: bool | None
     candidate.model_info = ModelInfo(
         PREFIX_STATE,
         candidate.access,
-        f"split check passed on {len(rows)} rows of the explained data (largest relative "
-        f"error {err:.1e}).",
+        f"split check passed on {len(rows)} rows of the explained data (the sequence, "
+        f"background rows and mixtures of both; largest relative error {err:.1e}).",
         {**candidate.detail, "check_rows": int(len(rows)), "max_error": err},
     )
     logger.info("seqshap: %s", candidate.model_info)
