@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._batching import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
 from ._export import export_onnx
 from ._load import UnsafeModelFileError, load_model
+from ._prefix import PrefixCache
 from ._state import ModelInfo, model_info
 from .adapt import adapt
 from .base import CallableModel, Model, RecurrentCallableModel, RecurrentModel
@@ -28,6 +30,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_BATCH_MEMORY",
     "CallableModel",
     "HFPipelineModel",
     "HFTextModel",
@@ -37,8 +40,10 @@ __all__ = [
     "OnnxModel",
     "OnnxRecurrentModel",
     "OnnxStateModel",
+    "PrefixCache",
     "RecurrentCallableModel",
     "RecurrentModel",
+    "SharedBatcher",
     "SklearnModel",
     "TorchHookedModel",
     "TorchModel",
@@ -47,6 +52,7 @@ __all__ = [
     "adapt",
     "export_onnx",
     "load_model",
+    "map_shared",
     "model_info",
 ]
 
