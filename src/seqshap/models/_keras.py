@@ -3,6 +3,12 @@
 Calls ``model(x, training=False)`` (under ``torch.no_grad()`` with the torch backend; the other
 backends record no gradients outside a tape) in batches sized by a memory budget. Nothing on the model is changed; with the torch backend the
 modules' ``training`` flags are restored after each call as for torch models.
+
+State path: a model whose top-level layers chain ``GRU``/``LSTM``/``SimpleRNN`` gets a
+:class:`KerasStateModel` candidate (the chain rebuilt with ``initial_state`` inputs and
+``return_state=True``), used once the split check passes on the explained data. Nested models,
+``Bidirectional``, ``go_backwards`` and ``stateful`` layers and non-chain graphs stay plain,
+with the reason in ``model_info``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,12 @@ axis on ``h0``/``hn``. Name them with ``state_inputs=["h0"], state_outputs=["hn"
 the names are not given and every extra input has a matching extra output of the same shape,
 they are paired automatically. The initial state is zeros (torch's default for GRU/LSTM).
 
+A plain graph (scores only) whose recurrence is ONNX ``GRU``/``LSTM``/``RNN`` operators gets
+a rewritten copy with those states exposed as a candidate (:mod:`seqshap.models._onnx_state`),
+used once the split check passes on the explained data. ``seqshap.export_onnx`` writes files
+with the states exposed and named in the metadata (``seqshap.state_inputs`` /
+``seqshap.state_outputs``, read here).
+
 Names of the outputs (and of the input features, for the CLI) are read from the graph's
 metadata when present: ``metadata_props`` keys ``seqshap.output_names`` and
 ``seqshap.feature_names`` holding JSON lists (see ``scripts/train_demo_model.py``).

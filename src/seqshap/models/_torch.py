@@ -17,6 +17,11 @@ through a small protocol instead: define
         return scores, new_state                # scores (n, k); new_state: tensors / tuples
 
 and, if the batch is not on axis 1 of the state tensors, ``seqshap_state_batch_axis = 0``.
+
+Any other module -- ``forward(x)`` returning scores, the way most models are written -- is
+adapted plain, with a state path through hooks on its ``nn.GRU``/``nn.LSTM``/``nn.RNN`` layers
+as a candidate (:mod:`seqshap.models._torch_hooks`), used once the split check passes on the
+explained data (:mod:`seqshap.models._state`).
 """
 
 from __future__ import annotations
