@@ -285,13 +285,13 @@ def main() -> None:
         return f"{med[0] / med[1]:.2f}x"
 
     print(
-        "\n(x, h) form vs plain torch module, automatic (time ratio, target >= 1/1.5 = 0.67x): "
-        f"{ratio('torch (x, h) form', 'torch plain module, automatic')}\n"
-        "plain torch module, recurrent=False vs automatic: "
+        "\nplain torch module, automatic / (x, h) form (target <= 1.5x): "
+        f"{ratio('torch plain module, automatic', 'torch (x, h) form')}\n"
+        "plain torch module, recurrent=False / automatic: "
         f"{ratio('torch plain module, recurrent=False', 'torch plain module, automatic')}\n"
-        "plain ONNX export, recurrent=False vs automatic (target >= 4x): "
+        "plain ONNX export, recurrent=False / automatic (target >= 4x): "
         f"{ratio('ONNX plain export, recurrent=False', 'ONNX plain export, automatic')}\n"
-        "Keras GRU, recurrent=False vs automatic: "
+        "Keras GRU, recurrent=False / automatic: "
         f"{ratio('Keras 3 GRU, recurrent=False', 'Keras 3 GRU (torch backend), automatic')}"
     )
     for name in results:
