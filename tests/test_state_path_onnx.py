@@ -231,3 +231,33 @@ def test_export_onnx_refuses_what_it_cannot_expose(tmp_path):
     assert not path.exists()
     with pytest.raises(ValueError, match=r"example must be .*\(n, T, d\)"):
         seqshap.export_onnx(Net(), np.zeros((2, 1, D)), path)
+
+
+class LearnedStart(nn.Module):
+    """A learned initial state: the rewritten graph must start from it, not from zeros."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(D, H, 2, batch_first=True)
+        self.h0 = nn.Parameter(torch.randn(2, 1, H))
+        self.head = nn.Linear(H, 2)
+
+    def forward(self, x):
+        h0 = self.h0.expand(-1, x.shape[0], -1).contiguous()
+        return self.head(self.rnn(x, h0)[0][:, -1])
+
+
+def test_graph_initial_state_kept_when_not_zeros(tmp_path):
+    torch.manual_seed(0)
+    path = _export(LearnedStart(), tmp_path / "m.onnx")
+    model = adapt(path).state_candidate
+    assert model._init_bytes is not None  # computed by the extracted part of the graph
+    x, bg = _data()
+    values = {}
+    for recurrent in (None, False):
+        ex = SequenceExplainer(path, bg, recurrent=recurrent)
+        values[recurrent] = ex.explain(x, levels=("event",), pruning_tol=None).event.values
+        assert ex.uses_hidden_states is (recurrent is None)
+    np.testing.assert_allclose(values[None], values[False], rtol=0, atol=1e-6)
+    torch_zeros = model.initial_state(2)[0]
+    assert np.abs(model._start(bg[:2])[0] - torch_zeros).max() > 0.1  # not zeros

@@ -143,6 +143,8 @@ def expose_states(model: Any, input_name: str) -> tuple[ExposedGraph | None, str
                 if dim.HasField("dim_value"):
                     dim.dim_param = f"seqshap_axis_{i}"
     init_model = None
+    zeros = _zero_values(model)
+    initial = ["" if name in zeros else name for name in initial]  # zeros: no extra graph
     wanted = sorted({name for name in initial if name})
     if wanted:
         init_model, problem = _initial_graph(model, wanted, {n: e for n, e in elems})
@@ -150,6 +152,33 @@ def expose_states(model: Any, input_name: str) -> tuple[ExposedGraph | None, str
             return None, problem
     detail = {"layers": layers, "state_batch_axis": 1 if layout == 0 else 0}
     return ExposedGraph(new, state_in, state_out, initial, init_model, detail), None
+
+
+#: operators that only move, select or repeat the elements of their data inputs
+_MOVES = ("Slice", "Gather", "Squeeze", "Unsqueeze", "Reshape", "Expand", "Identity",
+          "Transpose", "Split", "Concat", "Tile", "Flatten", "Cast")  # fmt: skip
+
+
+def _zero_values(model: Any) -> set[str]:
+    """Names of top-level values that are all zeros whatever the input: ``ConstantOfShape``
+    with a zero (or no) ``value``, zero initializers, and anything only moved from them (the
+    initial states of a torch export with ``h0=None``)."""
+    onnx = import_optional("onnx", "rewriting ONNX graphs")
+    numpy_helper = onnx.numpy_helper
+    zeros: set[str] = set()
+    for t in model.graph.initializer:
+        if not np.any(numpy_helper.to_array(t)):
+            zeros.add(t.name)
+    for node in model.graph.node:  # topological order
+        if node.op_type == "ConstantOfShape":
+            value = _attr(node, "value", None)
+            if value is None or not np.any(numpy_helper.to_array(value)):
+                zeros.update(node.output)
+        elif node.op_type in _MOVES and node.input and node.input[0] in zeros:
+            data = node.input if node.op_type == "Concat" else node.input[:1]
+            if all(name in zeros for name in data):
+                zeros.update(node.output)
+    return zeros
 
 
 def _initial_graph(model: Any, wanted: list[str], elems: dict[str, int]) -> tuple[Any, str | None]:
@@ -225,6 +254,7 @@ class OnnxStateModel(OnnxRecurrentModel):
             None if exposed.init_model is None else exposed.init_model.SerializeToString()
         )
         self._init_session = None
+        self._threads = threads
         self.detail = dict(exposed.detail)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -241,6 +271,9 @@ class OnnxStateModel(OnnxRecurrentModel):
             ort = import_optional("onnxruntime", "ONNX models")
             opts = ort.SessionOptions()
             opts.log_severity_level = 3
+            if self._threads:
+                opts.intra_op_num_threads = int(self._threads)
+                opts.inter_op_num_threads = 1
             self._init_session = ort.InferenceSession(
                 self._init_bytes, sess_options=opts, providers=self.session.get_providers()
             )
