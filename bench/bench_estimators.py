@@ -1,181 +1,349 @@
-"""Relative L2 error against exact Shapley values as a function of the budget.
+"""Error per model evaluation of Shapley estimators, seqshap against its peers, on four games.
 
-Game: a small LSTM (hidden 16) over a sequence of 20 time steps × 3 features; each time step is
-a player, absent steps take the baseline (zeros). Exact values come from enumerating all 2^20
-coalitions. For each budget (model rows), every method runs with several seeds and we report
-the mean relative L2 error ‖φ̂ − φ‖ / ‖φ‖, then the rows each method needs to reach 5% error
-(log-linear interpolation between measured budgets).
+Every method sees the *same counted value function* v: a boolean coalition matrix (n, M) → (n,)
+values, and every call of v counts its rows as evaluations (v(∅) and v(N) included). The x axis
+is the number of evaluations each method really used (counted, not requested). Errors are the
+relative L2 error ‖φ̂ − φ‖ / ‖φ‖ against exact values, averaged over seeds.
 
-Methods: seqshap kernel (paired, border enumeration, without replacement), seqshap permutation
-(antithetic), shap.KernelExplainer(l1_reg=False), captum KernelShap (when installed).
+Games (small enough that the reference is exact, of different kinds):
 
-Run:  python bench/bench_estimators.py [--seeds 5] [--quick]
+* ``gru-events``: a torch GRU (hidden 16, random weights) over 18 events × 4 features; players
+  are the events, absent events take the mean event of a reference set; exact by enumerating
+  2^18 coalitions.
+* ``lstm-steps``: the README's game: a torch LSTM (hidden 16) over 20 time steps × 3 features,
+  absent steps zero; exact by enumerating 2^20 coalitions. (seqshap's design choices were looked
+  at on this game: it is the game "tuned on"; the other three are held out.)
+* ``gbm-tabular``: scikit-learn gradient boosting (100 trees, depth 4) on 30 features of a
+  synthetic regression with interactions, interventional game over a background of 16 rows
+  (v(S) = mean_b f(x_S, b_S̄)); the reference is shap's TreeExplainer (interventional), an
+  independent exact algorithm.
+* ``mlp``: a numpy MLP (20 → 32 → 32 → 1, tanh) over 20 features, background of 8 rows;
+  exact by enumerating 2^20 coalitions.
+
+Peers: shapiq 1.4.1 ``KernelSHAP(pairing_trick=True)`` and ``kADDSHAP(max_order=2,
+pairing_trick=True)`` (``pip install shapiq==1.4.1``; a bench-only dependency),
+``shap.KernelExplainer(l1_reg=False)`` and ``shap.PermutationExplainer``; seqshap's
+``estimate(game, "auto")`` (its default) and its antithetic permutation estimator.
+
+Printed per game: mean error at each budget of a fine grid, evaluations to reach 5% error
+(log-log interpolation over the grid), seconds in all (model + estimator) and inside the value
+function, and the ratio of seqshap's default to the best peer at 400/800/1,600 evaluations.
+
+Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from seqshap.estimators import estimate
-from seqshap.games import MaskedGame
+from seqshap.games import FunctionGame
 
-T, D, HIDDEN = 20, 3, 16
+BUDGETS = [200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
+MARKS = [400, 800, 1600]
 
 
-def build_model():
-    gen = torch.Generator().manual_seed(0)
-    lstm = torch.nn.LSTM(D, HIDDEN, batch_first=True)
-    head = torch.nn.Linear(HIDDEN, 1)
+# ------------------------------------------------------------------------------------ games
+@dataclass
+class BenchGame:
+    name: str
+    m: int
+    value: Callable[[np.ndarray], np.ndarray]  # (n, M) bool -> (n,)
+    exact: np.ndarray  # (M,)
+
+
+def _enumerate_exact(value, m: int) -> np.ndarray:
+    game = FunctionGame(value, m)
+    return estimate(game, "exact", budget=2**m).values[:, 0]
+
+
+def _torch_recurrent(kind: str, t: int, d: int, hidden: int, seed: int):
+    import torch
+
+    torch.set_num_threads(1)
+    gen = torch.Generator().manual_seed(seed)
+    cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+    rnn = cls(d, hidden, batch_first=True)
+    head = torch.nn.Linear(hidden, 1)
     with torch.no_grad():
-        for p in list(lstm.parameters()) + list(head.parameters()):
+        for p in list(rnn.parameters()) + list(head.parameters()):
             p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
-    lstm.eval()
+    rnn.eval()
 
     def model(x: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            out, _ = lstm(torch.as_tensor(x, dtype=torch.float32))
-            return head(out[:, -1]).double().numpy()
+            out, _ = rnn(torch.as_tensor(x, dtype=torch.float32))
+            return head(out[:, -1]).double().numpy()[:, 0]
 
     return model
 
 
-class Counter:
-    def __init__(self, fn):
-        self.fn, self.rows = fn, 0
+def _masked_steps(model, x: np.ndarray, base: np.ndarray, chunk: int = 65536):
+    def value(z: np.ndarray) -> np.ndarray:
+        out = np.empty(len(z))
+        for lo in range(0, len(z), chunk):
+            zz = z[lo : lo + chunk, :, None]
+            out[lo : lo + chunk] = model(np.where(zz, x[None], base[None]))
+        return out
 
-    def __call__(self, x):
-        self.rows += len(x)
-        return self.fn(x)
-
-
-def game_for(model, x, baseline):
-    masks = np.zeros((T, T, D), dtype=bool)
-    masks[np.arange(T), np.arange(T)] = True
-    return MaskedGame(model, x, baseline[None], masks, batch_size=8192)
+    return value
 
 
-def run_seqshap(model, x, baseline, method, budget, seed):
-    counter = Counter(model)
-    game = game_for(counter, x, baseline)
-    counter.rows = 0
-    est = estimate(game, method, budget=budget, seed=seed)
-    return est.values[:, 0], counter.rows
+def lstm_steps() -> BenchGame:
+    t, d = 20, 3
+    model = _torch_recurrent("lstm", t, d, 16, seed=0)
+    x = np.random.default_rng(0).normal(size=(t, d))
+    value = _masked_steps(model, x, np.zeros((t, d)))
+    return BenchGame("lstm-steps", t, value, _enumerate_exact(value, t))
 
 
-def run_shap(model, x, baseline, budget, seed):
+def gru_events() -> BenchGame:
+    t, d = 18, 4
+    model = _torch_recurrent("gru", t, d, 16, seed=1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(t, d)) + np.linspace(-1, 1, t)[:, None]
+    mean_event = rng.normal(size=(200, d)).mean(0)
+    value = _masked_steps(model, x, np.broadcast_to(mean_event, (t, d)))
+    return BenchGame("gru-events", t, value, _enumerate_exact(value, t))
+
+
+def _background_value(predict, x: np.ndarray, background: np.ndarray, chunk: int = 8192):
+    nb, m = background.shape
+
+    def value(z: np.ndarray) -> np.ndarray:
+        out = np.empty(len(z))
+        for lo in range(0, len(z), chunk):
+            zz = z[lo : lo + chunk]
+            rows = np.where(zz[:, None, :], x[None, None, :], background[None])
+            out[lo : lo + chunk] = predict(rows.reshape(-1, m)).reshape(len(zz), nb).mean(1)
+        return out
+
+    return value
+
+
+def gbm_tabular() -> BenchGame:
+    import shap
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    m = 30
+    rng = np.random.default_rng(2)
+    xs = rng.normal(size=(2000, m))
+    y = (
+        xs[:, :10] @ rng.normal(size=10)
+        + 2 * np.sin(xs[:, 0] * xs[:, 1])
+        + xs[:, 2] * xs[:, 3] * xs[:, 4]
+        + np.maximum(xs[:, 5], xs[:, 6]) * xs[:, 7]
+        + 0.3 * rng.normal(size=2000)
+    )
+    gbm = GradientBoostingRegressor(n_estimators=100, max_depth=4, random_state=0).fit(xs, y)
+    background, x = xs[:16], xs[100]
+    value = _background_value(gbm.predict, x, background)
+    tree = shap.TreeExplainer(gbm, data=background, feature_perturbation="interventional")
+    exact = np.asarray(tree.shap_values(x[None], check_additivity=False))[0]
+    gap = exact.sum() - (value(np.ones((1, m), bool)) - value(np.zeros((1, m), bool)))[0]
+    if abs(gap) > 1e-6:
+        raise RuntimeError(f"TreeExplainer reference is not efficient (gap {gap:.2e})")
+    return BenchGame("gbm-tabular", m, value, exact)
+
+
+def mlp() -> BenchGame:
+    m, h = 20, 32
+    rng = np.random.default_rng(3)
+    w1, w2, w3 = rng.normal(size=(m, h)) / 2, rng.normal(size=(h, h)) / 3, rng.normal(size=h)
+    b1, b2 = rng.normal(size=h) * 0.5, rng.normal(size=h) * 0.5
+
+    def predict(a: np.ndarray) -> np.ndarray:
+        return np.tanh(np.tanh(a @ w1 + b1) @ w2 + b2) @ w3
+
+    background, x = rng.normal(size=(8, m)), rng.normal(size=m) * 1.5
+    value = _background_value(predict, x, background)
+    return BenchGame("mlp", m, value, _enumerate_exact(value, m))
+
+
+GAMES = {"gru-events": gru_events, "lstm-steps": lstm_steps, "gbm-tabular": gbm_tabular, "mlp": mlp}
+TUNED_ON = {"lstm-steps"}
+
+
+# ---------------------------------------------------------------------------------- methods
+class Counted:
+    """The one value function every method calls; counts evaluations (coalitions)."""
+
+    def __init__(self, value):
+        self.value, self.n, self.seconds = value, 0, 0.0
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z) > 0.5
+        self.n += len(z)
+        t0 = time.perf_counter()
+        out = self.value(z)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def run_seqshap(method: str) -> Callable:
+    def run(v: Counted, m: int, budget: int, seed: int) -> np.ndarray:
+        game = FunctionGame(v, m)
+        v.n = 0  # the probe FunctionGame makes at construction is not part of the estimate
+        return estimate(game, method, budget=budget, seed=seed).values[:, 0]
+
+    return run
+
+
+def run_shapiq(kind: str) -> Callable:
+    def run(v: Counted, m: int, budget: int, seed: int) -> np.ndarray:
+        from shapiq.approximator import KernelSHAP, kADDSHAP
+
+        if kind == "kernel":
+            approx = KernelSHAP(m, pairing_trick=True, random_state=seed)
+        else:
+            approx = kADDSHAP(m, max_order=2, pairing_trick=True, random_state=seed)
+        out = approx.approximate(budget, v)
+        return np.array([out[(i,)] for i in range(m)])
+
+    return run
+
+
+def run_shap_kernel(v: Counted, m: int, budget: int, seed: int) -> np.ndarray:
     import shap
 
-    counter = Counter(lambda z: model(np.where(z[:, :, None] > 0.5, x, baseline)))
-    explainer = shap.KernelExplainer(counter, np.zeros((1, T)))
-    counter.rows = 0
-    np.random.seed(seed)  # noqa: NPY002 - shap samples from the global state
-    values = explainer.shap_values(np.ones((1, T)), nsamples=budget, l1_reg=False, silent=True)
-    return np.asarray(values).reshape(T), counter.rows
+    explainer = shap.KernelExplainer(v, np.zeros((1, m)))
+    v.n = 0
+    np.random.seed(seed)  # noqa: NPY002 - shap samples from numpy's global state
+    # shap also evaluates f(x) and f(background): 2 evaluations beyond nsamples
+    values = explainer.shap_values(np.ones((1, m)), nsamples=budget - 2, l1_reg=False, silent=True)
+    return np.asarray(values).reshape(m)
 
 
-def run_captum(model, x, baseline, budget, seed):
-    from captum.attr import KernelShap
+def run_shap_permutation(v: Counted, m: int, budget: int, seed: int) -> np.ndarray:
+    import shap
 
-    counter = Counter(model)
-
-    def forward(inp):
-        return torch.as_tensor(counter(inp.detach().numpy().astype(np.float64)))
-
-    torch.manual_seed(seed)
-    mask = torch.arange(T).repeat_interleave(D).reshape(1, T, D)
-    ks = KernelShap(forward)
-    counter.rows = 0
-    attr = ks.attribute(
-        torch.as_tensor(x[None]),
-        baselines=torch.as_tensor(baseline[None]),
-        feature_mask=mask,
-        n_samples=budget,
-        perturbations_per_eval=budget,
-    )
-    return attr[0, :, 0].numpy(), counter.rows
+    masker = shap.maskers.Independent(np.zeros((1, m)), max_samples=1)
+    explainer = shap.PermutationExplainer(v, masker, seed=seed)
+    v.n = 0
+    return explainer(np.ones((1, m)), max_evals=budget, silent=True).values[0]
 
 
-def rows_to_reach(budgets, errors, target=0.05):
-    for (b0, e0), (b1, e1) in zip(zip(budgets, errors), zip(budgets[1:], errors[1:])):
+METHODS: dict[str, Callable] = {
+    "seqshap auto (default)": run_seqshap("auto"),
+    "seqshap permutation": run_seqshap("permutation"),
+    "shapiq KernelSHAP(pairing)": run_shapiq("kernel"),
+    "shapiq kADDSHAP(k=2,pairing)": run_shapiq("kadd"),
+    "shap Kernel(l1_reg=False)": run_shap_kernel,
+    "shap Permutation": run_shap_permutation,
+}
+PEERS = [name for name in METHODS if not name.startswith("seqshap")]
+DEFAULT = "seqshap auto (default)"
+
+
+# ---------------------------------------------------------------------------------- measure
+def evals_to_reach(evals: np.ndarray, errors: np.ndarray, target: float = 0.05) -> float:
+    """Log-log interpolation of the first crossing of ``target``; NaN when never reached."""
+    ok = np.isfinite(errors)
+    evals, errors = evals[ok], errors[ok]
+    if len(errors) and errors[0] <= target:
+        return float(evals[0])
+    for (b0, e0), (b1, e1) in zip(zip(evals, errors), zip(evals[1:], errors[1:])):
         if e0 > target >= e1:
             frac = (np.log(e0) - np.log(target)) / (np.log(e0) - np.log(e1))
             return float(np.exp(np.log(b0) + frac * (np.log(b1) - np.log(b0))))
-    return float(budgets[0]) if errors[0] <= target else float("nan")
+    return float("nan")
+
+
+def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
+    """{method: (mean error per budget, mean counted evaluations, total s, model s)}."""
+    norm = np.linalg.norm(game.exact)
+    out = {}
+    for name, fn in methods.items():
+        errs, used, t0, model_s = [], [], time.perf_counter(), 0.0
+        for b in budgets:
+            e, n = [], []
+            for s in range(seeds):
+                v = Counted(game.value)
+                try:
+                    phi = fn(v, game.m, b, s)
+                except ValueError:  # the budget is too small for the method
+                    phi = np.full(game.m, np.nan)
+                if v.n > b:
+                    raise RuntimeError(f"{name} used {v.n} evaluations with a budget of {b}")
+                e.append(np.linalg.norm(phi - game.exact) / norm)
+                n.append(v.n)
+                model_s += v.seconds
+            errs.append(float(np.mean(e)))
+            used.append(float(np.mean(n)))
+        out[name] = (np.array(errs), np.array(used), time.perf_counter() - t0, model_s)
+    return out
+
+
+def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None:
+    tuned = " (seqshap's design looked at on this game)" if game.name in TUNED_ON else ""
+    print(f"\n## {game.name}: {game.m} players, mean relative L2 error over {seeds} seeds{tuned}")
+    head = (
+        f"{'method':30s}"
+        + "".join(f"{b:>7d}" for b in budgets)
+        + f"{'evals@5%':>10s}{'total s':>9s}{'model s':>9s}"
+    )
+    print(head)
+    print("-" * len(head))
+    reach = {}
+    for name, (errs, used, secs, model_s) in table.items():
+        reach[name] = evals_to_reach(used, errs)
+        cells = "".join(f"{e:7.3f}" if np.isfinite(e) else f"{'-':>7s}" for e in errs)
+        print(f"{name:30s}{cells}{reach[name]:10.0f}{secs:9.1f}{model_s:9.1f}")
+    print(
+        "total s: all seeds and budgets of the method (model + estimator); model s: inside the "
+        "value function"
+    )
+    if DEFAULT not in table:
+        return
+    peers = [p for p in PEERS if p in table]
+    if not peers:
+        return
+    best_reach = np.nanmin([reach[p] for p in peers])
+    best_name = min(peers, key=lambda p: np.inf if np.isnan(reach[p]) else reach[p])
+    print(
+        f"evaluations to 5%: best peer {best_name} {best_reach:.0f}, seqshap {reach[DEFAULT]:.0f}"
+        f" -> {best_reach / reach[DEFAULT]:.2f}x fewer (target >= 1.5x)"
+    )
+    ratios = []
+    for mark in MARKS:
+        if mark not in budgets:
+            continue
+        j = budgets.index(mark)
+        best = min(table[p][0][j] for p in peers)
+        ratios.append(f"{mark}: {table[DEFAULT][0][j] / best:.2f}")
+    print("seqshap error / best peer's at " + ", ".join(ratios) + " (target <= 0.75)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="fewer budgets")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--games", nargs="*", default=list(GAMES), choices=list(GAMES))
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--quick", action="store_true", help="budgets 400, 800, 1600 only")
     args = parser.parse_args()
+    if os.environ.get("OMP_NUM_THREADS") != "1":
+        print("note: run with OMP_NUM_THREADS=1 for comparable timings")
     warnings.filterwarnings("ignore")
-    torch.set_num_threads(2)
-    model = build_model()
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(T, D))
-    baseline = np.zeros((T, D))
-
-    t0 = time.perf_counter()
-    exact_game = game_for(model, x, baseline)
-    exact = estimate(exact_game, "exact", budget=2**T).values[:, 0]
-    t_exact = time.perf_counter() - t0
+    budgets = MARKS if args.quick else BUDGETS
+    methods = {name: METHODS[name] for name in args.methods}
     print(
-        f"exact: 2^{T} = {2**T:,} coalitions in {t_exact:.1f} s "
-        f"(efficiency gap {abs(exact.sum() - (exact_game.full_value - exact_game.empty_value)[0]):.1e})"
+        "shared 2-core machine: timings are noisy; errors and evaluation counts are not. "
+        f"budgets = evaluations allowed; {args.seeds} seeds (0..{args.seeds - 1})"
     )
-
-    budgets = [100, 200, 400, 700, 1000, 2000, 4000] if not args.quick else [200, 700, 2000]
-    methods = {
-        "seqshap kernel": lambda b, s: run_seqshap(model, x, baseline, "kernel", b, s),
-        "seqshap permutation": lambda b, s: run_seqshap(model, x, baseline, "permutation", b, s),
-        "shap KernelExplainer(l1_reg=False)": lambda b, s: run_shap(model, x, baseline, b, s),
-    }
-    try:
-        import captum  # noqa: F401
-
-        methods["captum KernelShap"] = lambda b, s: run_captum(model, x, baseline, b, s)
-    except ImportError:
-        print("captum not installed: skipped")
-
-    norm = np.linalg.norm(exact)
-    table = {}
-    for name, fn in methods.items():
-        errs, rows = [], []
-        for b in budgets:
-            e, r = [], []
-            for s in range(args.seeds):
-                try:
-                    vals, used = fn(b, s)
-                except ValueError:  # budget too small for the method
-                    vals, used = np.full(T, np.nan), b
-                e.append(np.linalg.norm(vals - exact) / norm)
-                r.append(used)
-            errs.append(float(np.mean(e)))
-            rows.append(float(np.mean(r)))
-        table[name] = (errs, rows)
-
-    print(f"\nmean relative L2 error over {args.seeds} seeds (20-player LSTM timestep game)")
-    header = f"{'method':38s}" + "".join(f"{b:>9d}" for b in budgets) + f"{'rows@5%':>10s}"
-    print(header)
-    print("-" * len(header))
-    for name, (errs, rows) in table.items():
-        finite = [(r, e) for r, e in zip(rows, errs) if np.isfinite(e)]
-        reach = (
-            rows_to_reach([r for r, _ in finite], [e for _, e in finite])
-            if finite
-            else float("nan")
-        )
-        print(f"{name:38s}" + "".join(f"{e:9.3f}" for e in errs) + f"{reach:10.0f}")
-    print(
-        "\ncolumns: budget given (coalitions / n_samples); rows@5%: model rows needed for 5% error"
-    )
+    for name in args.games:
+        t0 = time.perf_counter()
+        game = GAMES[name]()
+        print(f"\n{name}: reference in {time.perf_counter() - t0:.1f} s")
+        report(game, measure(game, methods, budgets, args.seeds), budgets, args.seeds)
 
 
 if __name__ == "__main__":

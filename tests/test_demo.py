@@ -79,6 +79,6 @@ def test_demo_tables_satisfy_efficiency(demo):
         assert row["model_output"] == pytest.approx(preds.loc[i, f"p_{name}"], abs=1e-6)
     events = pd.read_csv(tables / "global_events.csv")
     assert events["entity"].nunique() == 40
-    stats = pd.read_csv(tables / "pruning_stats.csv")
+    stats = pd.read_csv(tables / "global_pruning_stats.csv")
     kept = stats["Mean"].iloc[1:].to_numpy()
     assert np.all(np.diff(kept) <= 1e-9)  # larger tolerance, fewer events kept

@@ -8,6 +8,7 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from seqshap import KernelExplainer
 from seqshap._shap_like import ShapLikeExplanation
@@ -101,6 +102,8 @@ def test_explain_returns_one_rows_values(frame):
     np.testing.assert_allclose(single.explain(frame[7:8]), expected, atol=1e-12)
     assert multi.explain(frame[7:8].to_numpy()).shape == (4, 2)
     np.testing.assert_allclose(multi.explain(x)[:, 1], -2.0 * expected, atol=1e-12)
+    sparse_row = sp.csr_matrix(frame[7:8].to_numpy())
+    np.testing.assert_allclose(single.explain(sparse_row), expected, atol=1e-12)
     with pytest.raises(ValueError, match="incoming_instance must be one row"):
         single.explain(frame[6:8])
 

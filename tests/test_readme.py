@@ -85,6 +85,7 @@ def test_sequence_and_many_blocks(tmp_path, monkeypatch, sequences):
     ns["data"] = x_test
     exec(block("from seqshap import explain_many"), ns)
     assert len(ns["run"].summary("feature")) > 0
+    assert (tmp_path / "global.html").exists()
     import matplotlib.pyplot as plt
 
     plt.close("all")

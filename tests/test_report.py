@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "baseline_images"))
 import cases  # noqa: E402
 
-from seqshap.report import report  # noqa: E402
+from seqshap import report  # noqa: E402
 
 HOSTILE_TITLE = cases.HOSTILE_TITLE
 HOSTILE_ENTITY = cases.HOSTILE_ENTITY
@@ -185,7 +185,7 @@ def test_multi_instance_local_is_capped(tmp_path):
         ({}, ValueError, r"report\(local=|local=explainer.explain"),
         ({"local": cases.local_feature(), "image_format": "gif"}, ValueError, "image_format"),
         ({"local": object()}, TypeError, "LocalExplanation"),
-        ({"global_": object()}, TypeError, "GlobalExplanation"),
+        ({"global_": object()}, TypeError, "GlobalRun"),
         ({"local": cases.local_feature(), "max_display": 0}, ValueError, "max_display"),
     ],
 )

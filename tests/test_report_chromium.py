@@ -29,7 +29,7 @@ def report_file(tmp_path_factory):
     import cases
     import matplotlib
 
-    from seqshap.report import report
+    from seqshap import report
 
     before = matplotlib.get_backend()
     matplotlib.use("Agg")

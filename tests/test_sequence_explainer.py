@@ -287,6 +287,13 @@ def test_kernel_method_seeded_and_efficient(net, seqs):
 
 
 # ---------------------------------------------------------------------------- many sequences
+def _level_values(run, entity, level="event"):
+    """Values ``(M, k)`` of one sequence of a GlobalRun, players in the table's order."""
+    f = run.level_frame(level)
+    f = f[f.entity == str(entity)]
+    return f.value.to_numpy().reshape(f.player.nunique(), -1), list(dict.fromkeys(f.player))
+
+
 def test_variable_length_list_padded_and_frame_agree(net):
     rng = np.random.default_rng(4)
     lens = [5, 8, 3]
@@ -294,11 +301,14 @@ def test_variable_length_list_padded_and_frame_agree(net):
     ev = mean_event(parts)
     ex = SequenceExplainer(net, ev, feature_names=NAMES)
     glob = ex.explain_global(parts, levels=("event", "feature"), pruning_tol=0.02)
-    for part, loc in zip(parts, glob.locals):
+    pf = glob.pruning_frame()
+    for i, part in enumerate(parts):
         single = ex.explain(part, levels=("event", "feature"), pruning_tol=0.02)
-        assert loc.length == len(part)
-        np.testing.assert_allclose(loc.event.values, single.event.values, atol=1e-12)
-        assert loc.pruning.pruned_index == single.pruning.pruned_index
+        values, names = _level_values(glob, i)
+        assert names == single.event.player_names
+        np.testing.assert_allclose(values, single.event.values[0], rtol=0, atol=1e-12)
+        row = pf[pf.entity == str(i)].iloc[0]
+        assert row.length == len(part) and row.pruned_index == single.pruning.pruned_index
     post = np.zeros((3, 8, D))
     pre = np.full((3, 8, D), np.nan)
     for i, p in enumerate(parts):
@@ -306,8 +316,10 @@ def test_variable_length_list_padded_and_frame_agree(net):
         pre[i, 8 - len(p) :] = p
     for padded, padding in ((post, "post"), (pre, "pre")):
         g2 = ex.explain_global(padded, lengths=lens, padding=padding, levels=("event",))
-        for a, b in zip(glob.locals, g2.locals):
-            np.testing.assert_allclose(a.event.values, b.event.values, atol=1e-12)
+        for i in range(3):
+            np.testing.assert_allclose(
+                _level_values(g2, i)[0], _level_values(glob, i)[0], rtol=0, atol=1e-12
+            )
     long = pd.DataFrame(
         [
             {"id": f"s{i}", "time": t, **dict(zip(NAMES, row))}
@@ -316,44 +328,60 @@ def test_variable_length_list_padded_and_frame_agree(net):
         ]
     )
     g3 = ex.explain_global(long, entity_col="id", time_col="time", levels=("event",))
-    assert g3.entity_ids == ["s0", "s1", "s2"]
-    for a, b in zip(glob.locals, g3.locals):
-        np.testing.assert_allclose(a.event.values, b.event.values, atol=1e-12)
+    assert g3.entities == ["s0", "s1", "s2"]
+    for i in range(3):
+        np.testing.assert_allclose(
+            _level_values(g3, f"s{i}")[0], _level_values(glob, i)[0], rtol=0, atol=1e-12
+        )
 
 
 def test_global_summaries(net):
     rng = np.random.default_rng(6)
     X = rng.normal(size=(4, T, D))
     ex = SequenceExplainer(net, "mean_event", data=X, feature_names=NAMES)
-    glob = ex.explain_global(X, entity_ids=["a", "b", "c", "d"], pruning_tol=0.02)
-    stats = glob.pruning_stats(tols=(0.05, 0.075))
+    ids = ["a", "b", "c", "d"]
+    glob = ex.explain_global(X, entity_ids=ids, pruning_tol=0.02, keep_curve=True)
+    stats = glob.pruning_stats(tols=(0.05, 0.075))  # from the kept curves
     assert list(stats.columns) == ["Tolerance", "Mean", "Std"]
     assert stats.Tolerance.tolist() == ["No Pruning", 0.05, 0.075]
     assert stats.Mean[0] == T
-    kept = [-res.index_for(0.05) for res in glob.pruning]
-    assert stats.Mean[1] == pytest.approx(np.mean(kept))
+    kept = [-ex.prune(x, 0.05).pruned_index for x in X]
+    assert stats.Mean[1] == pytest.approx(np.mean(kept), rel=0, abs=1e-12)
     assert stats.Mean[1] >= stats.Mean[2]  # a larger tolerance prunes at least as much
+    # the same statistics from a run at those tolerances: one meaning everywhere
+    direct = ex.explain_global(X, entity_ids=ids, pruning_tol=[0.05, 0.075], levels=("event",))
+    pd.testing.assert_frame_equal(direct.pruning_stats(), stats)
+    pd.testing.assert_frame_equal(direct.pruning_stats((0.05, 0.075)), stats)
+    with pytest.raises(ValueError, match="keep_curve=True"):
+        direct.pruning_stats((0.01,))
     ev = glob.event_frame
     assert list(ev.columns) == ["entity", "player", "t", "output", "value", "std_error"]
     assert set(ev.entity) == {"a", "b", "c", "d"}
     rows = ev[ev.player != "Pruned Events"]
     assert (rows.t == -rows.player.str.slice(7).astype(int)).all()
+    assert ev[ev.player == "Pruned Events"].t.isna().all()
     ft = glob.feature_frame
     assert list(ft.columns) == ["entity", "feature", "output", "value", "std_error"]
     feat = glob.feature
     assert feat.values.shape[0] == 4 and feat.player_names[:3] == NAMES
     assert feat.efficiency_gap.max() < 1e-9
     pf = glob.pruning_frame((0.05,))
-    assert list(pf.columns) == ["entity", "tol", "pruned_index", "length", "original_length"]
+    assert list(pf.columns) == ["position", "entity", "tol", "pruned_index", "length", "kept"]
+    assert (pf.length == T).all() and (pf.kept == -pf.pruned_index).all()
 
 
-def test_global_seeds_depend_only_on_position(net):
+def test_global_seeds_depend_only_on_entity(net):
     rng = np.random.default_rng(8)
     a, b, c = rng.normal(size=(3, T, D))
     ex = SequenceExplainer(net, np.zeros(D), method="kernel", budget=30, seed=3)
-    g1 = ex.explain_global([a, b], levels=("event",), pruning_tol=None)
-    g2 = ex.explain_global([c, b], levels=("event",), pruning_tol=None)
-    np.testing.assert_array_equal(g1[1].event.values, g2[1].event.values)
+    kw = dict(levels=("event",), pruning_tol=None)
+    g1 = ex.explain_global([a, b], entity_ids=["a", "b"], **kw)
+    g2 = ex.explain_global([c, b, a], entity_ids=["c", "b", "a"], chunk_size=1, **kw)
+    for ent in ("a", "b"):
+        np.testing.assert_array_equal(_level_values(g1, ent)[0], _level_values(g2, ent)[0])
+    other = SequenceExplainer(net, np.zeros(D), method="kernel", budget=30, seed=4)
+    g3 = other.explain_global([a, b], entity_ids=["a", "b"], **kw)
+    assert not np.array_equal(_level_values(g1, "a")[0], _level_values(g3, "a")[0])
 
 
 # ---------------------------------------------------------------------------- baselines

@@ -18,12 +18,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._report import report
 from .background import Background, kmeans, sample
 from .explanation import Explanation
 from .games import FunctionGame, Game, MaskedGame
 from .kernel_explainer import KernelExplainer
 from .models import adapt, export_onnx, load_model, model_info
-from .report import report
 from .runner import GlobalRun, SequenceError, explain_many
 from .sequence import (
     GlobalExplanation,

@@ -150,3 +150,97 @@ def check_names(names: Any, *, n: int, name: str, default_prefix: str) -> list[s
     if len(names) != n:
         raise ValueError(f"{name} must have {n} entries; received {len(names)}.")
     return names
+
+
+# ---------------------------------------------------------------------- argument constraints
+# Argument checks declared as data (scikit-learn's ``_parameter_constraints`` spirit): an
+# explainer lists ``{argument: constraint}`` once and :func:`validate` applies it, so that each
+# check and its message are written once, here.
+
+
+class Constraint:
+    """Checks one argument: ``constraint(value, name)`` returns the converted value or raises
+    ``TypeError``/``ValueError`` naming ``name``, what was received and what is expected."""
+
+    def __call__(self, value: Any, name: str) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Integer(Constraint):
+    """An integer (not a bool), at least ``minimum``; ``none=True`` also accepts None."""
+
+    def __init__(self, minimum: int | None = None, *, none: bool = False) -> None:
+        self.minimum, self.none = minimum, none
+
+    def __call__(self, value: Any, name: str) -> int | None:
+        if value is None and self.none:
+            return None
+        return check_int(value, name=name, minimum=self.minimum)
+
+
+class Tolerance(Constraint):
+    """A finite number >= 0; ``none=True`` (default) also accepts None."""
+
+    def __init__(self, *, none: bool = True) -> None:
+        self.none = none
+
+    def __call__(self, value: Any, name: str) -> float | None:
+        return check_tol(value, name=name, allow_none=self.none)
+
+
+class OneOf(Constraint):
+    """One of ``options`` (compared by identity for None and bools, else by equality)."""
+
+    def __init__(self, *options: Any, error: type[Exception] = ValueError) -> None:
+        self.options, self.error = options, error
+
+    def __call__(self, value: Any, name: str) -> Any:
+        for opt in self.options:
+            same = (
+                value is opt
+                if (opt is None or isinstance(opt, bool))
+                else (not isinstance(value, bool) and value is not None and value == opt)
+            )
+            if same:
+                return opt
+        if all(o is None or isinstance(o, bool) for o in self.options):
+            listed = ", ".join(repr(o) for o in self.options[:-1]) + f" or {self.options[-1]!r}"
+            raise self.error(f"{name} must be {listed}; received {value!r}.")
+        raise self.error(f"{name} must be one of {list(self.options)}; received {value!r}.")
+
+
+class Flag(Constraint):
+    """True or False (numpy bools included)."""
+
+    def __call__(self, value: Any, name: str) -> bool:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False; received {value!r}.")
+        return bool(value)
+
+
+class Budget(Constraint):
+    """Coalition evaluations: an int >= 2, ``"auto"`` or None (the default rule)."""
+
+    def __call__(self, value: Any, name: str) -> int | str | None:
+        if value is None or (isinstance(value, str) and value == "auto"):
+            return value
+        if isinstance(value, str):
+            raise ValueError(
+                f"{name} must be an integer number of evaluations, None or 'auto'; received "
+                f"{value!r}."
+            )
+        return check_budget(value, name=name)
+
+
+class Seed(Constraint):
+    """A seed for a local generator (checked by :func:`check_random_state`, kept as given)."""
+
+    def __call__(self, value: Any, name: str) -> Any:
+        check_random_state(value, name=name)
+        return value
+
+
+def validate(params: dict[str, Any], constraints: dict[str, Constraint]) -> dict[str, Any]:
+    """``params`` checked and converted by their declared ``constraints`` (every key of
+    ``params`` must have one); returns the converted values in a new dict."""
+    return {name: constraints[name](value, name) for name, value in params.items()}

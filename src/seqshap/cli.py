@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .export import Exporter
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".npy", ".npz")
@@ -216,29 +217,6 @@ def load_cli_model(path: str, *, threads: int | None = None) -> Any:
 
 
 # ------------------------------------------------------------------------------ writing
-def write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str], files: list[Path]) -> None:
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: v if v is None else str(v))
-    if "csv" in formats:
-        frame.to_csv(stem.with_suffix(".csv"), index=False)
-        files.append(stem.with_suffix(".csv"))
-    if "parquet" in formats:
-        frame.to_parquet(stem.with_suffix(".parquet"), index=False)
-        files.append(stem.with_suffix(".parquet"))
-
-
-def save_plot(draw: Any, stem: Path, files: list[Path], size=(7.0, 4.5)) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    draw(fig.add_subplot())
-    for suffix in (".png", ".svg"):
-        fig.savefig(stem.with_suffix(suffix), dpi=120)
-        files.append(stem.with_suffix(suffix))
-
-
 # ------------------------------------------------------------------------------ explain
 def _parse_list(value: str | None) -> list[str] | None:
     if value is None:
@@ -332,14 +310,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
         formats.append("parquet")
     except ImportError:
         pass
-    files: list[Path] = []
+    exporter = Exporter(out, formats=formats, plots=not args.no_plots)
+    files = exporter.files
     if len(seqs) == 1:
         local = explainer.explain(
             seqs[0], levels=tuple(levels), pruning_tol=args.tol, window=args.window, entity=ids[0]
         )
-        outputs = _write_local(args, local, formats, files)
+        outputs = _write_local(args, local, exporter)
     else:
-        outputs = _run_global(args, explainer, seqs, ids, levels, formats, files)
+        outputs = _run_global(args, explainer, seqs, ids, levels, exporter)
     seconds = time.perf_counter() - start
     summary = {
         "model": str(args.model),
@@ -373,51 +352,15 @@ def _plot_output(args: argparse.Namespace) -> int | str:
     return 0 if args.output is None or args.output.lstrip("-").isdigit() else args.output
 
 
-def _write_local(
-    args: argparse.Namespace, local: Any, formats: list[str], files: list[Path]
-) -> list[str]:
-    from . import plots
-
-    out = Path(args.out)
-    write_table(local.to_frame(), out / "explanations", formats, files)
-    for level, exp in local.levels.items():
-        write_table(exp.to_frame(), out / f"{level}s", formats, files)
-    if local.pruning is not None:
-        write_table(local.pruning.curve, out / "pruning", formats, files)
-    if not args.no_plots:
-        o = 0 if args.output is not None else _plot_output(args)  # explained outputs only
-        if local.pruning is not None:
-            save_plot(
-                lambda ax: plots.pruning_plot(local.pruning, output=o, ax=ax),
-                out / "pruning",
-                files,
-            )
-        if local.event is not None:
-            size = (5.5, min(24.0, 1.5 + 0.2 * local.event.n_players))
-            save_plot(
-                lambda ax: plots.event_heatmap(local.event, ax=ax), out / "events", files, size
-            )
-        if local.feature is not None:
-            save_plot(lambda ax: plots.bar(local.feature, output=o, ax=ax), out / "features", files)
-        if local.cell is not None:
-            save_plot(
-                lambda ax: plots.cell_heatmap(local.cell, output=o, ax=ax), out / "cells", files
-            )
-        if local.window is not None:
-            save_plot(lambda ax: plots.bar(local.window, output=o, ax=ax), out / "windows", files)
-        try:
-            from .report import report
-        except ImportError:  # pragma: no cover - the report ships with the package
-            report = None
-        if report is not None:
-            report(local=local, path=out / "report.html", title=f"seqshap: {Path(args.data).name}")
-            files.append(out / "report.html")
+def _write_local(args: argparse.Namespace, local: Any, exporter: Exporter) -> list[str]:
+    exporter.local(local, output=0 if args.output is not None else _plot_output(args))
+    if exporter.plots:
+        exporter.report(local=local, title=f"seqshap: {Path(args.data).name}")
     first = next(iter(local.levels.values()), None)
     return list(first.output_names) if first is not None else []
 
 
-def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]:
-    from . import plots
+def _run_global(args, explainer, seqs, ids, levels, exporter: Exporter) -> list[str]:
     from .runner import explain_many
 
     out = Path(args.out)
@@ -433,36 +376,8 @@ def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]
         resume=True,
         progress=not args.quiet,
     )
-    table = run.table
-    write_table(table, out / "explanations", formats, files)
-    events = table[table["level"] == "event"]
-    features = table[table["level"] == "feature"].rename(columns={"player": "feature"})
-    if not events.empty:
-        write_table(events, out / "events", formats, files)
-    if not features.empty:
-        write_table(features, out / "features", formats, files)
-    stats = None
-    if args.tol is not None:
-        write_table(run.pruning_frame(), out / "pruning", formats, files)
-        stats = run.pruning_stats()
-        write_table(stats, out / "pruning_stats", formats, files)
-    if not args.no_plots:
-        o = 0 if args.output is not None else _plot_output(args)
-        if not events.empty:
-            save_plot(
-                lambda ax: plots.global_event_plot(events, output=o, ax=ax), out / "events", files
-            )
-        if not features.empty:
-            save_plot(
-                lambda ax: plots.global_feature_plot(features, output=o, ax=ax),
-                out / "features",
-                files,
-            )
-        if stats is not None:
-            save_plot(
-                lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
-            )
-    return [str(o) for o in pd.unique(table["output"])]
+    exporter.global_(run, output=0 if args.output is not None else _plot_output(args))
+    return [str(o) for o in pd.unique(run.table["output"])]
 
 
 # ------------------------------------------------------------------------------ demo

@@ -6,7 +6,7 @@ channels, 4 activities; 40 train / 40 test). Model: a GRU(16) classifier trained
 through its recurrent state path (no torch needed). Explains one test sequence locally
 (pruning, event, feature and cell levels) and the whole test set globally, against the
 mean event of the training set, and writes tidy tables (CSV and parquet), PNG and SVG plots
-and, when :mod:`seqshap.report` is available, an HTML report.
+and, when :func:`seqshap.report` is available, an HTML report.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._optional import import_optional
+from .export import Exporter
 
 DEMO_MODEL = "basic_motions_gru.onnx"
 DEFAULT_OUT = "seqshap-demo"
@@ -63,26 +64,6 @@ def load_basic_motions() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return to_seq(x_tr), lower(y_tr), to_seq(x_te), lower(y_te)
 
 
-def _write_table(frame: pd.DataFrame, stem: Path, files: list[Path]) -> None:
-    frame = frame.copy()
-    for col in frame.columns:  # parquet wants one type per column
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: v if v is None else str(v))
-    frame.to_csv(stem.with_suffix(".csv"), index=False)
-    frame.to_parquet(stem.with_suffix(".parquet"), index=False)
-    files += [stem.with_suffix(".csv"), stem.with_suffix(".parquet")]
-
-
-def _save_plot(draw: Callable[[Any], Any], stem: Path, files: list[Path], size=(7.0, 4.5)) -> None:
-    from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
-
-    fig = Figure(figsize=size, layout="constrained")
-    draw(fig.add_subplot())
-    for suffix in (".png", ".svg"):
-        fig.savefig(stem.with_suffix(suffix), dpi=120)
-        files.append(stem.with_suffix(suffix))
-
-
 def run_demo(
     out: str | Path = DEFAULT_OUT,
     *,
@@ -93,17 +74,14 @@ def run_demo(
     """Run the demo and write its files under ``out``; ``log`` receives progress lines."""
     import_optional("onnxruntime", "the demo model")
     import_optional("pyarrow", "the demo's parquet tables")
-    from . import plots
     from .models import adapt
     from .sequence import SequenceExplainer
 
     say = log or (lambda _line: None)
     start = time.perf_counter()
     out = Path(out)
-    tables, figures = out / "tables", out / "plots"
-    tables.mkdir(parents=True, exist_ok=True)
-    figures.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
+    export = Exporter(out / "tables", out / "plots")
+    files = export.files
 
     x_tr, _, x_te, y_te = load_basic_motions()
     if n_test is not None:
@@ -122,13 +100,12 @@ def run_demo(
         f"onnxruntime, state path {'on' if model.recurrent else 'off'}; test accuracy "
         f"{(pred == y_te).mean():.3f}"
     )
-    _write_table(
+    export.table(
         pd.DataFrame(
             {"entity": np.arange(len(x_te)), "label": y_te, "predicted": pred}
             | {f"p_{c}": probs[:, j] for j, c in enumerate(classes)}
         ),
-        tables / "predictions",
-        files,
+        "predictions",
     )
 
     explainer = SequenceExplainer(model, "mean_event", data=x_tr, feature_names=features)
@@ -145,55 +122,36 @@ def run_demo(
         f"{local.cell.n_players} cell players "
         f"({'exact' if local.feature.exact else local.feature.method} features)"
     )
-    _write_table(local.to_frame(), tables / "local_explanation", files)
-    _write_table(local.pruning.curve, tables / "local_pruning_curve", files)
-    _save_plot(
-        lambda ax: plots.pruning_plot(local.pruning, output=k, ax=ax),
-        figures / "local_pruning",
-        files,
-    )
-    _save_plot(
-        lambda ax: plots.event_heatmap(local.event, output=k, ax=ax),
-        figures / "local_events",
-        files,
-        (5.5, min(24.0, 1.5 + 0.2 * local.event.n_players)),
-    )
-    _save_plot(
-        lambda ax: plots.bar(local.feature, output=k, ax=ax), figures / "local_features", files
-    )
-    _save_plot(
-        lambda ax: plots.cell_heatmap(local.cell, output=k, ax=ax), figures / "local_cells", files
+    export.local(
+        local,
+        output=k,
+        prefix="local_",
+        level_tables=False,
+        explanation_name="explanation",
+        curve_name="pruning_curve",
     )
 
     ids = [f"test-{j}" for j in range(len(x_te))]
+    tols = sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)})
     glob = explainer.explain_global(
-        x_te, levels=("event", "feature"), pruning_tol=tol, entity_ids=ids
+        x_te, levels=("event", "feature"), pruning_tol=tols, entity_ids=ids
     )
-    stats = glob.pruning_stats(sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)}))
+    stats = glob.pruning_stats()
     kept = stats.loc[stats["Tolerance"] == tol, "Mean"].iloc[0]
     say(
         f"global {len(x_te)} test sequences: pruning at tol {tol} keeps {kept:.1f} of "
         f"{x_te.shape[1]} events on average; event and feature values for every sequence"
     )
-    _write_table(glob.event_frame, tables / "global_events", files)
-    _write_table(glob.feature_frame, tables / "global_features", files)
-    _write_table(stats, tables / "pruning_stats", files)
     name = classes[k]
-    _save_plot(
-        lambda ax: plots.global_event_plot(glob, output=name, ax=ax),
-        figures / "global_events",
-        files,
+    export.global_(glob, output=name, prefix="global_", full_table=False)
+    export.report(
+        out / "report.html",
+        local=local,
+        global_=glob,
+        output=name,
+        title="seqshap demo: BasicMotions GRU",
     )
-    _save_plot(
-        lambda ax: plots.global_feature_plot(glob, output=name, ax=ax),
-        figures / "global_features",
-        files,
-    )
-    _save_plot(lambda ax: plots.pruning_stats_plot(stats, ax=ax), figures / "pruning_stats", files)
 
-    report = _maybe_report(local, glob, out / "report.html", name)
-    if report is not None:
-        files.append(report)
     seconds = time.perf_counter() - start
     summary = {
         "local_sequence": i,
@@ -205,15 +163,3 @@ def run_demo(
         "seconds": round(seconds, 2),
     }
     return DemoResult(out=out, files=files, summary=summary, seconds=seconds)
-
-
-def _maybe_report(local: Any, glob: Any, path: Path, output: str) -> Path | None:
-    """The self-contained HTML report, when :mod:`seqshap.report` is available."""
-    try:
-        from .report import report
-    except ImportError:
-        return None
-    report(
-        local=local, global_=glob, path=path, title="seqshap demo: BasicMotions GRU", output=output
-    )
-    return path

@@ -18,6 +18,15 @@ Differences from shap, all deliberate:
   numpy's global random state.
 * ``save`` writes JSON + npz (no pickle); ``load(path, model)`` takes the model back, since a
   model cannot be stored safely without pickle.
+* ``nsamples``/``l1_reg`` given to the constructor (shap accepts and ignores them) become the
+  defaults of the calls, with a warning; ``random_state`` (ignored by shap) seeds the sampling;
+  a misspelt keyword raises instead of being ignored.
+
+Results in shap's forms: ``explain(row)`` → ``(M,)`` or ``(M, k)``; ``shap_values(X)`` →
+``(n, M)`` or ``(n, M, k)``; ``explainer(X)`` → a ``shap.Explanation`` (standard errors in
+``error_std``; a same-indexing stand-in when shap is not installed); :meth:`explanation` →
+seqshap's :class:`~seqshap.Explanation`. Columns of strings, booleans, categories or objects are
+played as integer codes and decoded before every model call, so the model sees its own values.
 """
 
 from __future__ import annotations
@@ -274,7 +283,8 @@ class KernelExplainer:
             raise TypeError(f"explain got unexpected keyword argument(s) {sorted(unknown)}.")
         n_rows = 1 if getattr(incoming_instance, "ndim", np.ndim(incoming_instance)) == 1 else None
         if n_rows is None:
-            n_rows = len(incoming_instance) if hasattr(incoming_instance, "__len__") else 0
+            shape = getattr(incoming_instance, "shape", None)
+            n_rows = shape[0] if shape is not None else len(incoming_instance)
             if n_rows != 1:
                 raise ValueError(
                     f"incoming_instance must be one row (1-D, or 2-D with one row); received "

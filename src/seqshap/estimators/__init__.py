@@ -103,7 +103,14 @@ def estimate(
     if method == "exact":
         return exact_shapley(game, budget)
     if method == "kernel":
-        return kernel_shap(game, budget, rng, tol=tol, l1_reg=options.pop("l1_reg", False))
+        return kernel_shap(
+            game,
+            budget,
+            rng,
+            tol=tol,
+            l1_reg=options.pop("l1_reg", False),
+            order=options.pop("order", 3),
+        )
     if method == "permutation":
         return permutation_shapley(game, budget, rng, tol=tol)
     return lime_surrogate(game, budget, rng, **options)

@@ -10,6 +10,12 @@ middle. This implementation spends a budget of coalition evaluations well:
 * the rest is sampled in complementary pairs (z, ¬z) (Covert & Lee 2021), without replacement,
   sizes drawn ∝ kernel mass, each sampled size weighted by its exact mass / number of samples
   (post-stratification);
+* by default (``order=3``) the regression also fits odd third-order Walsh terms, penalised
+  (:class:`_CubicBasis`): pairing already cancels every even-order interaction, and the odd
+  third-order ones are most of what is left of paired KernelSHAP's error. With every coalition
+  the values are still exactly Shapley's; on the bench games (``bench/bench_estimators.py``)
+  the error at equal budget is 0.5–0.8× the linear fit's. Below 4M sampled pairs, and with
+  ``l1_reg``, the fit is the linear one (``order=1``, paired KernelSHAP);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
   each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
@@ -35,10 +41,14 @@ import re
 from math import comb
 
 import numpy as np
+import scipy.linalg
 
 from ..games.base import Game
 from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions
+
+#: sampled pairs per player below which the third-order terms are not fitted (order 1 instead)
+MIN_PAIRS_PER_PLAYER = 4
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -56,7 +66,16 @@ def kernel_shap(
     *,
     tol: float | None = None,
     l1_reg=False,
+    order: int = 3,
 ) -> Estimate:
+    """Shapley values of ``game`` from at most ``budget`` evaluations (module docstring).
+
+    ``order=3`` (default) fits odd third-order terms beside the linear ones
+    (:class:`_CubicBasis`); ``order=1`` is plain paired KernelSHAP. ``l1_reg`` (shap's feature
+    selection) implies ``order=1``.
+    """
+    if order not in (1, 3):
+        raise ValueError(f"order must be 1 or 3; received {order!r}.")
     m = game.n_players
     start = game.n_evaluations
     v0, vn = game.empty_value, game.full_value
@@ -86,14 +105,20 @@ def kernel_shap(
     z_en = sampler.enumerated()
     y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
     drawn = {"z": np.zeros((0, m), dtype=bool), "y": np.zeros((0, game.n_outputs)), "extras": {}}
+    selecting = l1_reg is not False and l1_reg is not None
+    basis = _CubicBasis(m) if order == 3 and m >= 3 and not selecting else None
 
     def advance(target_pairs: int) -> Round:
         new = sampler.sample_pairs(max(0, target_pairs - len(drawn["z"]) // 2))
         if len(new):
             drawn["z"] = np.concatenate([drawn["z"], new])
             drawn["y"] = np.concatenate([drawn["y"], game(new) - v0])
+        # the third-order fit needs a few sampled pairs per player to estimate its terms and its
+        # jackknife (at 9 pairs for 10 players: 96.5% coverage at 1.3 SE, heavy tails)
+        cubic = basis if len(drawn["z"]) // 2 >= MIN_PAIRS_PER_PLAYER * m else None
+        drawn["basis"] = cubic
         phi, se, drawn["extras"] = _fit(
-            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg
+            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, cubic
         )
         return Round(phi, se, len(drawn["z"]) // 2, exhausted=sampler.exhausted)
 
@@ -122,6 +147,8 @@ def kernel_shap(
         extras={
             "n_enumerated": len(z_en),
             "n_sampled": len(drawn["z"]),
+            "order": 1 if drawn.get("basis") is None else 3,
+            "n_terms": m if drawn.get("basis") is None else basis.n_terms,
             "tol": tol,
             "converged": converged,
             **se_extras,
@@ -265,7 +292,7 @@ def _weights(sampler: _PairSampler, z_en: np.ndarray, z_s: np.ndarray):
     return w_en, w_s
 
 
-def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg):
+def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
     w_en, w_s = _weights(sampler, z_en, z_s)
     z = np.concatenate([z_en, z_s])
     w = np.concatenate([w_en, w_s])
@@ -274,20 +301,104 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg):
         # selection is not smooth in the data: the jackknife would refit a different model per
         # deletion; the linearised variance of the refit on the selected players is reported
         phi, p, active = _select_and_solve(z, w, y, delta, l1_reg, m)
-        se = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
-        return phi, se, {}
-    phi, _ = _solve(z, w, y, delta)
+        se, extras = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
+        return phi, se, extras
+    if basis is None:
+        phi, _ = _solve(z, w, y, delta)
+        f_en, f_s, penalty = z_en.astype(float), z_s, None
+    else:
+        f_en, f_s = basis.features(z_en), basis.features(z_s)
+        penalty = basis.penalty(f_en, w_en, f_s, w_s)
+        phi = basis.solve(np.concatenate([f_en, f_s]), w, y, delta, penalty)
     if sampler.exhausted or len(z_s) == 0:
         se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
         return phi, se, {}
-    a_en = (z_en.astype(float) * w_en[:, None]).T @ z_en.astype(float)
-    b_en = (z_en.astype(float) * w_en[:, None]).T @ y_en
-    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi)
+    a_en = (f_en * w_en[:, None]).T @ f_en
+    b_en = (f_en * w_en[:, None]).T @ y_en
+    if penalty is not None:
+        a_en = a_en + np.diag(penalty)
+    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, basis=basis, f_s=f_s)
     se, extras = t_scaled(np.sqrt(var), dof)
     return phi, se, extras
 
 
-def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25):
+class _CubicBasis:
+    """Linear terms plus odd third-order Walsh terms, fitted with a ridge penalty on the latter.
+
+    Why: with complementary pairs, a game's even-order interactions cancel from the fit
+    (paired KernelSHAP is exact on any game with interactions of order ≤ 2), so what is left of
+    its error comes from odd interactions of order ≥ 3. In the Walsh basis χ_S(z) = Π_{j∈S}
+    (1 − 2 z_j), order 3 holds most of that energy in the games we measured (order 3 vs
+    orders 5 + 7 + …: 1.9e-3 vs 0.5e-3 on the README's LSTM game, 3.3e-3 vs 6e-5 on a GRU).
+    So the regression gets one column t_S(z) = χ_S(z) − 1 per triple S (zero at ∅, −2 at N)
+    beside z, and
+
+        min_{a, c}  Σ_z w(z) (u(z) − zᵀa − t(z)ᵀc)² + λ ‖c‖²   subject to  1ᵀa − 2·1ᵀc = Δ,
+
+    and the values are the Shapley values of the fitted game: φ_i = a_i − (2/3) Σ_{S∋i} c_S.
+    The linear part is not penalised, so the residual stays orthogonal to every additive game
+    and, with all coalitions, φ is exactly Shapley's for any λ (Shapley values are the
+    kernel-weighted linear projection, and projecting the fit gives the projection of u).
+    λ is relative: ``ridge`` times the mean diagonal of the linear block of the normal
+    equations. Triples: all of them while C(M,3) ≤ ``max_terms``, else those within a window of
+    consecutive players (neighbouring events interact), the widest window that fits.
+    """
+
+    def __init__(self, m: int, *, ridge: float = 1.0, max_terms: int = 600):
+        self.m = m
+        self.ridge = float(ridge)
+        window = m
+        while window > 2 and _n_window_triples(m, window) > max_terms:
+            window -= 1
+        self.window = window
+        self.triples = np.array(
+            [t for t in itertools.combinations(range(m), 3) if t[2] - t[0] < window], dtype=int
+        ).reshape(-1, 3)
+        q = len(self.triples)
+        self.n_terms = m + q
+        self.constraint = np.concatenate([np.ones(m), np.full(q, -2.0)])
+        self.readout = np.zeros((m, m + q))
+        self.readout[:, :m] = np.eye(m)
+        for col, t in enumerate(self.triples):
+            self.readout[t, m + col] = -2.0 / 3.0
+
+    def features(self, z: np.ndarray) -> np.ndarray:
+        x = 1.0 - 2.0 * z.astype(float)
+        t = self.triples
+        cubic = x[:, t[:, 0]] * x[:, t[:, 1]] * x[:, t[:, 2]] - 1.0
+        return np.concatenate([z.astype(float), cubic], axis=1)
+
+    def penalty(self, f_en, w_en, f_s, w_s) -> np.ndarray:
+        m = self.m
+        diag = (f_en[:, :m] ** 2 * w_en[:, None]).sum(0) + (f_s[:, :m] ** 2 * w_s[:, None]).sum(0)
+        pen = np.zeros(self.n_terms)
+        pen[m:] = self.ridge * max(float(diag.mean()), 1e-300)
+        return pen
+
+    def solve(self, f, w, y, delta, penalty) -> np.ndarray:
+        a = (f * w[:, None]).T @ f + np.diag(penalty)
+        b = (f * w[:, None]).T @ y
+        x = _solve_pd(a, np.column_stack([b, self.constraint]))
+        return self.readout @ _constrain(x, self.constraint, delta)
+
+
+def _n_window_triples(m: int, window: int) -> int:
+    """Triples i < j < k of 0..m−1 with k − i < window."""
+    return sum(comb(min(window - 1, m - 1 - i), 2) for i in range(m))
+
+
+def _constrain(x: np.ndarray, g: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """β = A⁻¹b − A⁻¹g (gᵀA⁻¹b − Δ) / (gᵀA⁻¹g) from x = A⁻¹[b, g] (last column), over a stack."""
+    k = x.shape[-1] - 1
+    ab, ag = x[..., :k], x[..., k:]
+    gab = np.tensordot(ab, g, axes=([-2], [0]))[..., None, :]  # (..., 1, k)
+    gag = np.tensordot(ag, g, axes=([-2], [0]))[..., None, :]  # (..., 1, 1)
+    return ab - ag * (gab - delta) / gag
+
+
+def _jackknife_variance(
+    sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25, basis=None, f_s=None
+):
     """Stratified delete-one-pair jackknife variance of φ̂ (M, k) and its Satterthwaite ν.
 
     Rows are interleaved pairs (z_0, ¬z_0, z_1, ¬z_1, ...). A pair of stratum h (sizes h and
@@ -300,12 +411,16 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
     pair's own terms; (B_h − U Uᵀ)⁻¹ follows from B_h⁻¹ by Woodbury (U = √c_h [z, ¬z]).
     A stratum with a single pair has no within-stratum spread; its deletion (the stratum's
     mass then missing) is its variance contribution, with one degree of freedom.
+    With a ``basis`` (``_CubicBasis``) the rows are its features ``f_s``, the constraint is
+    the basis' and each replicate is read out as values; ``a_en`` then includes the penalty.
     """
     m, k = phi.shape
-    zf = z_s.astype(float)
+    h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1)).astype(int)
+    zf = z_s.astype(float) if basis is None else np.asarray(f_s, dtype=float)
+    p_dim = zf.shape[1]
+    g_vec = np.ones(m) if basis is None else basis.constraint
     zp, zq = zf[0::2], zf[1::2]
     yp, yq = y_s[0::2], y_s[1::2]
-    h = np.minimum(zp.sum(1), m - zp.sum(1)).astype(int)
     omega = sampler.mass.copy()
     if m % 2 == 0:
         omega[m // 2] /= 2.0
@@ -317,11 +432,11 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
     a_full = a_en + (zp * row_w[:, None]).T @ zp + (zq * row_w[:, None]).T @ zq
     b_full = b_en + sum(omega[g] / counts[g] * s_b[g] for g in strata)
     population = dict(zip(sampler.free_half.tolist(), sampler.population.tolist()))
-    a_full_inv, invertible = _inv_sym(a_full)
-    ones = np.ones(m)
+    # the ridge keeps the cubic system positive definite: Cholesky, no conditioning check
+    a_full_inv, invertible = _inv_sym(a_full) if basis is None else _inv_pd(a_full)
     var = np.zeros((m, k))
     var_sq_over_dof = np.zeros((m, k))
-    rows = max(1, chunk_bytes // (8 * m * (m + k + 4)))
+    rows = max(1, chunk_bytes // (8 * p_dim * (p_dim + k + 4)))
     for g in strata:
         n_h = int(counts[g])
         sel = members[g]
@@ -329,7 +444,7 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
             c = omega[g] / (n_h - 1)
             bump = c - omega[g] / n_h
             base_b = b_full + bump * s_b[g]
-            if invertible and 4 * n_h < m:
+            if invertible and 4 * n_h < p_dim:
                 # (A + UUᵀ)⁻¹ by Woodbury from the shared A⁻¹: O(M² n_h) instead of O(M³)
                 u_g = np.sqrt(bump) * np.concatenate([zp[sel], zq[sel]]).T  # (M, 2 n_h)
                 v_g = a_full_inv @ u_g
@@ -347,28 +462,26 @@ def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: 
             c = omega[g]
             base_b = b_full
             r = a_full_inv
-        x_base = r @ np.column_stack([base_b, ones])  # (M, k+1)
+        x_base = r @ np.column_stack([base_b, g_vec])  # (P, k+1)
         reps = np.empty((n_h, m, k))
         for lo in range(0, n_h, rows):
             idx = sel[lo : lo + rows]
-            u = np.sqrt(c) * np.stack([zp[idx], zq[idx]], axis=2)  # (n, M, 2)
-            v = r @ u  # (n, M, 2) = B⁻¹U
+            u = np.sqrt(c) * np.stack([zp[idx], zq[idx]], axis=2)  # (n, P, 2)
+            v = r @ u  # (n, P, 2) = B⁻¹U
             cap = np.eye(2) - np.swapaxes(u, 1, 2) @ v  # (n, 2, 2)
             # right-hand sides [b_(−p), 1]; B⁻¹ b_(−p) = x_base − c B⁻¹ g_p
             g_p = (
                 zp[idx][:, :, None] * yp[idx][:, None, :]
                 + zq[idx][:, :, None] * yq[idx][:, None, :]
             )
-            rb = x_base[None, :, :k] - c * (r @ g_p)  # (n, M, k)
+            rb = x_base[None, :, :k] - c * (r @ g_p)  # (n, P, k)
             rb = np.concatenate(
-                [rb, np.broadcast_to(x_base[None, :, k:], (len(idx), m, 1))], axis=2
+                [rb, np.broadcast_to(x_base[None, :, k:], (len(idx), p_dim, 1))], axis=2
             )
             # A⁻¹ = B⁻¹ + B⁻¹U (I − UᵀB⁻¹U)⁻¹ UᵀB⁻¹
             x = rb + v @ (_inv_2x2(cap) @ (np.swapaxes(u, 1, 2) @ rb))
-            ab, a1 = x[:, :, :k], x[:, :, k:]
-            reps[lo : lo + len(idx)] = ab - a1 * (ab.sum(1, keepdims=True) - delta) / a1.sum(
-                1, keepdims=True
-            )
+            beta = _constrain(x, g_vec, delta)
+            reps[lo : lo + len(idx)] = beta if basis is None else basis.readout @ beta
         fpc = max(0.0, 1.0 - n_h / population.get(int(g), np.inf))
         if n_h > 1:
             v_h = fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
@@ -397,6 +510,24 @@ def _inv_2x2(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _solve_pd(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """A⁻¹ rhs for a symmetric positive (semi)definite A: Cholesky, else the pseudo-inverse."""
+    try:
+        factor = scipy.linalg.cho_factor(a, check_finite=False)
+        return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(a) @ rhs
+
+
+def _inv_pd(a: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(A⁻¹, True) by Cholesky for a positive definite A, else (pseudo-inverse, False)."""
+    try:
+        factor = scipy.linalg.cho_factor(a, check_finite=False)
+        return scipy.linalg.cho_solve(factor, np.eye(len(a)), check_finite=False), True
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(a), False
+
+
 def _inv_sym(a: np.ndarray) -> tuple[np.ndarray, bool]:
     """(A⁻¹, True) when A is well-conditioned, else (pseudo-inverse, False)."""
     try:
@@ -420,10 +551,11 @@ def _pinv_sym(a: np.ndarray) -> np.ndarray:
     return np.linalg.pinv(a)
 
 
-def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
+def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> tuple[np.ndarray, dict]:
+    """Linearised standard errors after l1 selection, t-scaled by a Satterthwaite ν."""
     m, k = phi.shape
     if sampler.exhausted or len(z_s) == 0:
-        return np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
+        return (np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)), {}
     zf = z_s.astype(float)
     r = y_s - zf @ phi  # (n, k)
     if active is not None:
@@ -434,6 +566,7 @@ def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
     q = np.einsum("ij,pjk->pik", p, g) if active is None else _project_active(p, g, active, m)
     h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))
     var = np.zeros((m, k))
+    var_sq_over_dof = np.zeros((m, k))
     pooled = q.var(axis=0, ddof=1) if len(q) > 1 else np.full((m, k), np.nan)
     for stratum, pop in zip(sampler.free_half, sampler.population):
         sel = h == stratum
@@ -442,8 +575,12 @@ def _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active) -> np.ndarray:
             continue
         v_h = q[sel].var(axis=0, ddof=1) if n_h > 1 else pooled
         fpc = max(0.0, 1.0 - n_h / pop)
-        var += n_h * v_h * fpc  # Var(Σ_p q_p) = n_h Var(q) (weights already inside q)
-    return np.sqrt(var)
+        c_h = n_h * v_h * fpc  # Var(Σ_p q_p) = n_h Var(q) (weights already inside q)
+        var += c_h
+        var_sq_over_dof += c_h**2 / (n_h - 1 if n_h > 1 else max(len(q) - 1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
+    return t_scaled(np.sqrt(var), dof)
 
 
 def _project_active(p, g, active, m):

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import gammaln
 
 from ..games.base import Game
 from ._rounds import Round, sample_in_rounds, t_scaled
@@ -37,12 +38,18 @@ from .base import Estimate, bits_to_coalitions, shapley_size_weights
 MAX_CHILDREN = 20
 
 Tree = Any  # int (a player) or tuple of Trees
+#: prior degrees of freedom of the block's pooled variance in :func:`owen_blocks`
+PRIOR_DOF = 4
 
 
-def check_hierarchy(hierarchy: Any, n_players: int, *, name: str = "hierarchy") -> Tree:
+def check_hierarchy(
+    hierarchy: Any, n_players: int, *, name: str = "hierarchy", flat_below_root: bool = False
+) -> Tree:
     """Validate nested lists of player indices; single-child nodes are collapsed.
 
-    Every player ``0..n_players−1`` must appear exactly once.
+    Every player ``0..n_players−1`` must appear exactly once. A node may have at most
+    :data:`MAX_CHILDREN` children (the root only, with ``flat_below_root``: the blocks of
+    :func:`owen_blocks` are sampled, never enumerated).
     """
     seen: list[int] = []
 
@@ -61,7 +68,7 @@ def check_hierarchy(hierarchy: Any, n_players: int, *, name: str = "hierarchy") 
                 return ()
             if len(children) == 1:
                 return children[0]
-            if len(children) > MAX_CHILDREN:
+            if len(children) > MAX_CHILDREN and (depth == 0 or not flat_below_root):
                 raise ValueError(
                     f"{name} has a node with {len(children)} children; at most {MAX_CHILDREN} "
                     "are allowed (exact Owen values cost 2^children per context). Group them "
@@ -113,16 +120,24 @@ def owen_values(
     rng: np.random.Generator,
     *,
     tol: float | None = None,
+    sampler: str = "orderings",
 ) -> Estimate:
-    """Owen values of ``game`` over ``hierarchy``: exact when :func:`owen_cost` fits ``budget``."""
+    """Owen values of ``game`` over ``hierarchy``: exact when :func:`owen_cost` fits ``budget``,
+    else sampled: ``sampler="orderings"`` draws whole hierarchy-respecting orderings,
+    ``"blocks"`` values the root's children exactly and samples inside them
+    (:func:`owen_blocks`)."""
+    if sampler not in ("orderings", "blocks"):
+        raise ValueError(f"sampler must be 'orderings' or 'blocks'; received {sampler!r}.")
     m = game.n_players
-    tree = check_hierarchy(hierarchy, m)
+    tree = check_hierarchy(hierarchy, m, flat_below_root=sampler == "blocks")
     if isinstance(tree, int):  # one player
         v0, vn = game.empty_value, game.full_value
         vals = (vn - v0)[None, :]
         return Estimate(vals, np.zeros_like(vals), v0, vn, 2, "owen", exact=True)
     if owen_cost(tree) <= budget:
         return _owen_exact(game, tree)
+    if sampler == "blocks":
+        return owen_blocks(game, tree, budget, rng, tol=tol)
     return _owen_sampled(game, tree, budget, rng, tol)
 
 
@@ -276,3 +291,227 @@ def _owen_sampled(game: Game, tree: Tree, budget: int, rng: np.random.Generator,
 
 def _as_lists(tree: Tree) -> Any:
     return tree if isinstance(tree, int) else [_as_lists(c) for c in tree]
+
+
+# ------------------------------------------------------------------------------- blocks
+def _relabel(node: Tree, mapping: dict[int, int]) -> Tree:
+    return mapping[node] if isinstance(node, int) else tuple(_relabel(c, mapping) for c in node)
+
+
+def owen_blocks(
+    game: Game,
+    hierarchy: Any,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    tol: float | None = None,
+    min_samples: int = 4,
+    antithetic: bool = False,
+    mix: float = 0.2,
+) -> Estimate:
+    """Owen values with the root's children (*blocks*) valued exactly and the leaves inside each
+    block sampled, spending the budget on the blocks whose values are still uncertain.
+
+    1. The quotient game of the ``c`` blocks is enumerated (``2^c`` coalitions): its Shapley
+       values are the blocks' Owen values ``φ_B``, exact; a one-leaf block's value is final.
+    2. A leaf ``i`` of block ``B`` has ``φ_i = E_{R,π}[v(R ∪ π_{<i} ∪ i) − v(R ∪ π_{<i})]``,
+       ``R`` the blocks before ``B`` in a uniformly random order of the blocks, ``π`` a random
+       ordering of ``B``'s leaves that respects its sub-tree. One sample is one ordering
+       (``antithetic``: an ordering and its reverse with the same ``R``, averaged) and costs
+       ``|B| − 1`` evaluations per ordering: the two ends ``v(R)`` and ``v(R ∪ B)`` come from
+       step 1.
+    3. The marginals of one ordering sum to ``D = v(R ∪ B) − v(R)``, whose mean ``φ_B`` is
+       known: a control variate. ``φ̂_i = m̄_i − β_i (D̄ − φ_B)`` with ``β_i = cov(m_i, D) /
+       var(D)``; the ``β_i`` sum to one, so ``Σ_{i∈B} φ̂_i = φ_B`` exactly (efficiency holds
+       exactly, block by block), and the variance left is that of the residuals
+       ``m_i − β_i D``, with ``n − 2`` degrees of freedom over ``n`` samples.
+    4. Rounds: every sampled block starts with ``min_samples`` samples; then each block whose
+       largest standard error exceeds ``tol`` × the spread of all values gets the samples that
+       the ``1/√n`` law says it needs (at most 4× its samples a round), until every block meets
+       the target or the budget runs out (``tol=None``: spend the whole budget, the same number
+       of samples in every block). ``extras["converged"]`` says which.
+
+    Why blocks: on a recurrent prefix tree a coalition costs the steps after its first
+    differing event, so a marginal of an event ``t`` steps back costs ``≈ t`` steps whatever
+    the estimator. Exact block values cost little when the recent blocks are short (see
+    :func:`seqshap.sequence.players.time_hierarchy`), and the blocks whose values are small
+    (old events a recurrent model has forgotten) need only their first few samples.
+
+    The budget counts evaluations: ``2^c`` for step 1 plus ``|B| − 1`` per ordering.
+    """
+    m, k = game.n_players, game.n_outputs
+    start = game.n_evaluations
+    tree = check_hierarchy(hierarchy, m, flat_below_root=True)
+    if isinstance(tree, int):
+        v0, vn = game.empty_value, game.full_value
+        vals = (vn - v0)[None, :]
+        return Estimate(vals, np.zeros_like(vals), v0, vn, 2, "owen", exact=True)
+    min_samples = max(3, int(min_samples))
+    per_sample = 2 if antithetic else 1
+    c = len(tree)
+    leaves = [np.asarray(_leaves(child), dtype=np.int64) for child in tree]
+    sizes = np.array([len(lv) for lv in leaves])
+    cover = np.zeros((c, m), dtype=bool)
+    for j, lv in enumerate(leaves):
+        cover[j, lv] = True
+    sampled = [j for j in range(c) if sizes[j] > 1]
+    unit = {j: per_sample * (int(sizes[j]) - 1) for j in sampled}  # evaluations per sample
+    first_cost = 2**c + min_samples * sum(unit.values())
+    if first_cost > budget:
+        raise ValueError(
+            f"budget of {budget} evaluations is too small for block-sampled Owen values over "
+            f"{c} blocks of {m} players: the blocks need 2^{c} = {2**c:,} and {min_samples} "
+            f"samples per block {first_cost - 2**c:,} more ({first_cost:,} in all). Raise the "
+            "budget or use fewer, smaller blocks."
+        )
+    # 1. the quotient game, exactly
+    subsets = bits_to_coalitions(np.arange(2**c, dtype=np.int64), c)
+    root = game((subsets.astype(np.float32) @ cover.astype(np.float32)) > 0)
+    w_in, w_out = shapley_size_weights(c)
+    n_in = subsets.sum(axis=1)
+    phi_block = subsets.T.astype(float) @ (w_in[n_in, None] * root)
+    phi_block -= (~subsets).T.astype(float) @ (w_out[n_in, None] * root)
+    values = np.zeros((m, k))
+    errors = np.zeros((m, k))
+    for j in range(c):
+        if sizes[j] == 1:
+            values[leaves[j][0]] = phi_block[j]
+    # 2. leaves inside the blocks: orderings that respect each block's sub-tree
+    tables = {
+        j: _ancestor_table(
+            _relabel(tree[j], {int(p): i for i, p in enumerate(leaves[j])}), int(sizes[j])
+        )
+        for j in sampled
+    }
+    contexts = {j: _context_law(root, j, c, mix) for j in sampled}
+    marg: dict[int, list[np.ndarray]] = {j: [] for j in sampled}  # (n, |B|, k) per round
+    diff: dict[int, list[np.ndarray]] = {j: [] for j in sampled}  # (n, k)
+    powers = 1 << np.arange(c, dtype=np.int64)
+    done = dict.fromkeys(sampled, 0)
+    want = dict.fromkeys(sampled, min_samples)
+    converged = False
+    while True:
+        new = {j: want[j] - done[j] for j in sampled if want[j] > done[j]}
+        if not new:
+            break
+        batches, plans = [], []
+        for j, n in new.items():
+            pick = rng.choice(len(contexts[j][0]), size=n, p=contexts[j][1])
+            r_int, rho = contexts[j][0][pick], contexts[j][2][pick]
+            base = (subsets[r_int].astype(np.float32) @ cover.astype(np.float32)) > 0  # (n, M)
+            perms = _orderings(tables[j], n, rng)
+            if antithetic:
+                perms = np.concatenate([perms, perms[:, ::-1]])
+                base, r_int = np.concatenate([base, base]), np.concatenate([r_int, r_int])
+                rho = np.concatenate([rho, rho])
+            ranks = np.argsort(perms, axis=1)
+            size = int(sizes[j])
+            chain = ranks[:, None, :] < np.arange(1, size)[None, :, None]  # (·, |B|−1, |B|)
+            z = np.repeat(base[:, None, :], size - 1, axis=1)
+            z[:, :, leaves[j]] = chain
+            batches.append(z.reshape(-1, m))
+            plans.append((j, n, r_int, ranks, rho))
+        vals = game(np.concatenate(batches))
+        offset = 0
+        for j, n, r_int, ranks, rho in plans:
+            size, rows = int(sizes[j]), len(ranks)
+            v = vals[offset : offset + rows * (size - 1)].reshape(rows, size - 1, k)
+            offset += rows * (size - 1)
+            lo, hi = root[r_int][:, None, :], root[r_int | powers[j]][:, None, :]
+            steps = np.diff(np.concatenate([lo, v, hi], axis=1), axis=1)  # chain order
+            steps = np.take_along_axis(steps, ranks[:, :, None], axis=1)  # leaf order
+            steps *= rho[:, None, None]
+            lo, hi = lo * rho[:, None, None], hi * rho[:, None, None]
+            if antithetic:
+                steps = 0.5 * (steps[:n] + steps[n:])
+            marg[j].append(steps)
+            diff[j].append(hi[:n, 0] - lo[:n, 0])
+            done[j] += n
+        block_se = {}
+        for j in sampled:
+            m_all, d_all = np.concatenate(marg[j]), np.concatenate(diff[j])
+            phi, se = _control_variate(m_all, d_all, phi_block[j])
+            values[leaves[j]] = phi
+            errors[leaves[j]] = se
+            block_se[j] = se.max(axis=0)  # (k,)
+        spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-12)
+        target = 0.0 if tol is None else tol * spread
+        ratio = {j: float(np.max(block_se[j] / np.maximum(target, 1e-300))) for j in sampled}
+        if tol is not None and all(r <= 1.0 for r in ratio.values()):
+            converged = True
+            break
+        left = budget - (game.n_evaluations - start)
+        if tol is None:  # spend what is left evenly: the same number of samples per block
+            more = left // max(1, sum(unit.values()))
+            wish = {j: done[j] + more for j in sampled}
+        else:
+            wish = {
+                j: min(4 * done[j], int(np.ceil(done[j] * ratio[j] ** 2))) if ratio[j] > 1 else 0
+                for j in sampled
+            }
+        extra = {j: wish[j] - done[j] for j in sampled if wish[j] > done[j]}
+        cost = sum(n * unit[j] for j, n in extra.items())
+        if cost > left:
+            scale = left / max(cost, 1)
+            extra = {j: int(n * scale) for j, n in extra.items()}
+        want = {j: done[j] + extra.get(j, 0) for j in sampled}
+    return Estimate(
+        values,
+        errors,
+        root[0],
+        root[-1],
+        game.n_evaluations - start,
+        "owen",
+        exact=False,
+        extras={
+            "hierarchy": _as_lists(tree),
+            "block_values": phi_block,
+            "samples": [int(done.get(j, 0)) for j in range(c)],
+            "converged": converged,
+        },
+    )
+
+
+def _context_law(
+    root: np.ndarray, j: int, c: int, mix: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contexts of block ``j`` (the other blocks' subsets, as integers into ``root``), the law
+    they are drawn from and the importance weights ``p/q``.
+
+    Owen's law is ``p(R) = |R|!(c − |R| − 1)!/c!``. Contexts are drawn from
+    ``q(R) = (1 − mix) p(R)|D_R| / Σ p|D| + mix · p(R)`` instead, ``D_R = v(R ∪ B) − v(R)``
+    (summed over outputs; known for every ``R`` from the quotient game): where the block as a
+    whole changes the value little, its leaves' marginals are small too, so the samples go
+    where the marginals are large; ``mix > 0`` keeps every context possible (unbiased)."""
+    ints = np.arange(2**c, dtype=np.int64)
+    ctx = ints[(ints >> j) & 1 == 0]
+    sizes = np.array([bin(int(r)).count("1") for r in ctx])
+    p = np.exp(gammaln(sizes + 1) + gammaln(c - sizes) - gammaln(c + 1))
+    mass = p * np.abs(root[ctx | (1 << j)] - root[ctx]).sum(axis=1)
+    q = p.copy() if mass.sum() <= 0 else (1 - mix) * mass / mass.sum() + mix * p
+    q /= q.sum()
+    return ctx, q, p / q
+
+
+def _control_variate(
+    marg: np.ndarray, diff: np.ndarray, mean_diff: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leaf values and standard errors from ``n`` samples ``marg`` (n, L, k) whose leaves sum to
+    ``diff`` (n, k), whose mean ``mean_diff`` (k,) is known (see :func:`owen_blocks`)."""
+    n, size, _ = marg.shape
+    mbar, dbar = marg.mean(axis=0), diff.mean(axis=0)
+    mc, dc = marg - mbar, diff - dbar
+    cov = np.einsum("slk,sk->lk", mc, dc)  # Σ_l cov_l = var(D): the leaves sum to D
+    # a ridge, relative to the size of the marginals, so that β = 1/L when D does not vary
+    # (beyond float noise); dividing by Σ_l (cov_l + λ/L) makes the β sum to one exactly
+    lam = 1e-12 * (marg**2).sum(axis=(0, 1)) + 1e-300
+    beta = (cov + lam / size) / (cov.sum(axis=0) + lam)
+    phi = mbar - beta * (dbar - mean_diff)
+    resid = mc - beta[None] * dc[:, None]
+    dof = max(n - 2, 1)
+    var = (resid**2).sum(axis=0) / dof  # (L, k)
+    # moderated variances (Smyth 2004): each leaf's few-sample variance is pulled towards the
+    # block's mean variance with PRIOR_DOF degrees of freedom, so that a leaf whose few
+    # samples happen to agree does not get a standard error of zero
+    var = (PRIOR_DOF * var.mean(axis=0) + dof * var) / (PRIOR_DOF + dof)
+    return phi, np.sqrt(var / n)

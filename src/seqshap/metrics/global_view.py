@@ -1,6 +1,6 @@
 """Global importance: mean |value| per event position or feature across sequences, with intervals.
 
-From a tidy frame with one row per (sequence, player, output) — ``GlobalExplanation.event_frame``
+From a tidy frame with one row per (sequence, player, output) — ``GlobalRun.event_frame``
 or ``.feature_frame``, ``Explanation.to_frame()`` — and for each group g (a player name, an
 event position ``t``, a feature) over the n sequences j that have it:
 
@@ -49,7 +49,7 @@ def global_importance(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(
-            f"frame must be a pandas DataFrame (e.g. GlobalExplanation.event_frame); received "
+            f"frame must be a pandas DataFrame (e.g. GlobalRun.event_frame); received "
             f"{type(frame).__name__}."
         )
     if by is None:

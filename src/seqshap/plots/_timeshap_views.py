@@ -266,9 +266,16 @@ def _global_frame(data: Any, kind: str) -> tuple[pd.DataFrame, str]:
     if isinstance(data, Explanation):
         frame = data.to_frame()
         if kind == "event":
-            t = frame["player"].map(
-                lambda p: int(m.group(1)) if (m := _EVENT_RE.match(str(p))) else np.nan
-            )
+            backs = data.meta.get("steps_back")
+            if backs is not None and len(backs) == data.n_players:  # the integers, not labels
+                by_name = {
+                    p: np.nan if b is None else -int(b) for p, b in zip(data.player_names, backs)
+                }
+                t = frame["player"].map(by_name)
+            else:  # an Explanation without steps_back (older files): read the labels
+                t = frame["player"].map(
+                    lambda p: int(m.group(1)) if (m := _EVENT_RE.match(str(p))) else np.nan
+                )
             frame = frame.assign(t=t).dropna(subset=["t"])
             frame["t"] = frame["t"].astype(int)
         else:

@@ -11,11 +11,11 @@ the table of an uninterrupted run.
 """
 
 from ..models import SharedBatcher, map_shared
+from ..sequence._gate import SequenceError
+from ..sequence._work import COLUMNS
+from ..sequence.global_run import GlobalRun
 from ..sequence.plan import sequence_rng
-from ._gate import SequenceError
-from ._result import GlobalRun
 from ._runner import explain_many
-from ._work import COLUMNS
 
 __all__ = [
     "COLUMNS",

@@ -10,7 +10,7 @@ from collections import deque
 from typing import Any
 
 from .._optional import import_optional
-from ._work import Chunk, ChunkResult, ExecOptions, RunOptions, explain_chunk
+from ..sequence._work import Chunk, ChunkResult, ExecOptions, RunOptions, explain_chunk
 
 BACKENDS = ("processes", "dask")
 

@@ -13,18 +13,27 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_tol
+from .._validation import Integer, OneOf, validate
 from ..models import DEFAULT_BATCH_MEMORY
 from ..sequence import SequenceExplainer
-from ..sequence.plan import SequencePlan, check_options
+from ..sequence._gate import SequenceError, check_item, entity_key
+from ..sequence._work import GLOBAL_CONSTRAINTS, Chunk, ChunkResult, ExecOptions, RunOptions
+from ..sequence.global_run import GlobalRun, add_chunk_stats, new_totals, run_stats
+from ..sequence.plan import SequencePlan
 from ._backends import BACKENDS, DaskBackend, ProcessBackend, SerialBackend
-from ._gate import SequenceError, check_item, entity_key
 from ._inputs import _Bad, iter_items
-from ._result import GlobalRun
 from ._store import ChunkStore
-from ._work import Chunk, ChunkResult, ExecOptions, RunOptions
 
 ON_ERROR = ("raise", "skip")
+
+#: explain_many's own arguments on top of every global run's, checked once by validate
+RUN_CONSTRAINTS = {
+    **GLOBAL_CONSTRAINTS,
+    "on_error": OneOf(*ON_ERROR),
+    "backend": OneOf(*BACKENDS),
+    "n_jobs": Integer(1),
+    "total": Integer(0, none=True),
+}
 
 
 def explain_many(
@@ -56,6 +65,8 @@ def explain_many(
     memory_budget: int = DEFAULT_BATCH_MEMORY,
     progress: bool = True,
     total: int | None = None,
+    budget: int | str | None = None,
+    tol: float | None = None,
 ) -> GlobalRun:
     """Explain many sequences with ``explainer`` and return a :class:`GlobalRun`.
 
@@ -91,6 +102,8 @@ def explain_many(
     chunk_size : sequences per chunk (the unit of work, writing and resuming).
     concurrency : sequences of a chunk explained concurrently, their model calls packed into
         shared batches of at most ``memory_budget`` bytes of input (1 = one at a time).
+    budget, tol : the estimator's budget (an int or ``"auto"``) and stopping tolerance for
+        this run (None: the explainer's).
     progress, total : show a tqdm bar (sequences/s, and the ETA when the number of sequences
         is known: from ``data``, or ``total`` for an iterator); False is silent.
 
@@ -105,33 +118,36 @@ def explain_many(
             f"baseline and the estimator); received {type(explainer).__name__}. Build one with "
             "SequenceExplainer(model, baseline, data=...)."
         )
-    if on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be one of {list(ON_ERROR)}; received {on_error!r}.")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {list(BACKENDS)}; received {backend!r}.")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
-    n_jobs = check_int(n_jobs, name="n_jobs", minimum=1)
-    chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
-    concurrency = check_int(concurrency, name="concurrency", minimum=1)
-    memory_budget = check_int(memory_budget, name="memory_budget", minimum=1)
-    tolerances = _tolerances(pruning_tol)
-    checked = check_options(
-        levels, tolerances[0], top_events, top_features, event_threshold, feature_threshold, window
+    args = validate(
+        {
+            "on_error": on_error,
+            "backend": backend,
+            "n_jobs": n_jobs,
+            "chunk_size": chunk_size,
+            "concurrency": concurrency,
+            "memory_budget": memory_budget,
+            "total": total,
+        },
+        RUN_CONSTRAINTS,
     )
-    opts = RunOptions(
-        levels=checked.levels,
-        tolerances=tolerances,
-        top_events=checked.top_events,
-        top_features=checked.top_features,
-        event_threshold=checked.event_threshold,
-        feature_threshold=checked.feature_threshold,
-        window=checked.window,
-        feature_groups=None if feature_groups is None else dict(feature_groups),
-        keep_curve=bool(keep_curve),
-        full_curve=bool(full_curve),
+    chunk_size, concurrency = args["chunk_size"], args["concurrency"]
+    n_jobs, memory_budget = args["n_jobs"], args["memory_budget"]
+    opts = RunOptions.check(
+        levels,
+        pruning_tol,
+        top_events,
+        top_features,
+        event_threshold,
+        feature_threshold,
+        window,
+        feature_groups,
+        keep_curve,
+        full_curve,
     )
-    plan = explainer.plan.copy()  # preparing sets attributes; the user's explainer stays as it was
+    # preparing sets attributes on the copy; the user's explainer stays as it was
+    plan = explainer.plan.with_estimation(budget, tol).copy()
     items, n_total, frame_names = iter_items(
         data,
         entity_ids=entity_ids,
@@ -140,7 +156,7 @@ def explain_many(
         feature_cols=feature_cols,
     )
     if total is not None:
-        n_total = check_int(total, name="total", minimum=0)
+        n_total = args["total"]
     if frame_names is not None and plan.feature_names is None:
         plan.feature_names = frame_names
     seed = plan.seed if isinstance(plan.seed, int | np.integer) else None
@@ -170,20 +186,11 @@ def explain_many(
     )
 
 
-def _tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
-    if pruning_tol is None or np.isscalar(pruning_tol):
-        return (check_tol(pruning_tol, name="pruning_tol"),)
-    tols = [check_tol(t, name="pruning_tol", allow_none=False) for t in pruning_tol]
-    if not tols:
-        raise ValueError("pruning_tol must be a number, a non-empty list of numbers, or None.")
-    return tuple(dict.fromkeys(tols))
-
-
 def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> dict:
     bg = ex.background
     digest = hashlib.sha256(np.ascontiguousarray(bg.data).tobytes())
     digest.update(np.ascontiguousarray(bg.weights).tobytes())
-    return {
+    fp = {
         "levels": list(opts.levels),
         "tolerances": list(opts.tolerances),
         "top_events": opts.top_events,
@@ -203,6 +210,9 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
         "feature_names": None if ex.feature_names is None else list(ex.feature_names),
         "baseline_sha256": digest.hexdigest(),
     }
+    if ex.tol is not None:  # only when set, so that runs without it keep their fingerprint
+        fp["tol"] = ex.tol
+    return fp
 
 
 def _chunks(ex: SequencePlan, items: Iterator, chunk_size: int) -> Iterator[Chunk]:
@@ -258,17 +268,7 @@ def _drive(
     start = time.perf_counter()
     backend_obj = None
     frames, metas = [], []
-    totals = {
-        "n_explained": 0.0,
-        "n_errors": 0.0,
-        "worker_seconds": 0.0,
-        "explain_seconds": 0.0,
-        "model_seconds": 0.0,
-        "batching_seconds": 0.0,
-        "n_model_calls": 0.0,
-        "n_model_rows": 0.0,
-        "parent_seconds": 0.0,
-    }
+    totals = new_totals()
     n_seen = 0
     bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
 
@@ -305,14 +305,7 @@ def _drive(
                     "stats": res.stats,
                 }
             )
-        totals["n_explained"] += res.stats["n_explained"]
-        totals["n_errors"] += len(res.errors)
-        totals["worker_seconds"] += res.stats["wall_seconds"]
-        totals["explain_seconds"] += res.stats["explain_seconds"]
-        totals["model_seconds"] += res.stats["model_seconds"]
-        totals["batching_seconds"] += res.stats["batching_seconds"]
-        totals["n_model_calls"] += res.stats["n_model_calls"]
-        totals["n_model_rows"] += res.stats["n_model_rows"]
+        add_chunk_stats(totals, res)
         bar.update(len(res.entities))
 
     try:
@@ -352,30 +345,7 @@ def _drive(
         backend_obj.close()
     if n_seen == 0:
         raise ValueError("data holds no sequences; pass at least one (entity_id, (T, d)) pair.")
-    wall = time.perf_counter() - start
-    stats = dict(totals)
-    stats.update(
-        n_sequences=float(n_seen),
-        wall_seconds=wall,
-        sequences_per_second=totals["n_explained"] / wall if wall > 0 else float("nan"),
-        model_share=(
-            totals["model_seconds"] / totals["worker_seconds"]
-            if totals["worker_seconds"] > 0
-            else float("nan")
-        ),
-        overhead_ms_per_sequence=(
-            1e3 * (totals["worker_seconds"] - totals["model_seconds"]) / totals["n_explained"]
-            if totals["n_explained"]
-            else float("nan")
-        ),
-        runner_ms_per_sequence=(
-            1e3
-            * (totals["parent_seconds"] + totals["worker_seconds"] - totals["explain_seconds"])
-            / totals["n_explained"]
-            if totals["n_explained"]
-            else float("nan")
-        ),
-    )
+    stats = run_stats(totals, n_seen, time.perf_counter() - start)
     if store is not None:
         return GlobalRun(path=store.path, stats=stats)
     order = np.argsort([i for i, _ in frames], kind="stable")

@@ -24,18 +24,13 @@ from typing import Any
 import pandas as pd
 
 from .._optional import import_optional
-from ._work import ChunkResult, _typed, empty_frame
+from ..sequence._work import ChunkResult
+from ..sequence.global_run import _META_KEY, _PART, part_name, read_meta, read_parts  # noqa: F401 (the reader of this format)
 
 RUN_FILE = "_run.json"
-_PART = re.compile(r"^part-(\d{6,})\.parquet$")
 _TMP = re.compile(r"^\.part-\d{6,}\.parquet\.tmp-\d+$")
-_META_KEY = b"seqshap"
 FORMAT = "seqshap.runner"
 FORMAT_VERSION = 1
-
-
-def part_name(index: int) -> str:
-    return f"part-{index:06d}.parquet"
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -148,25 +143,3 @@ class ChunkStore:
         for index in self.finished_indices():
             table = self.pq.read_table(self.path / part_name(index), columns=columns)
             yield table.to_pandas()
-
-
-def read_parts(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """The result table of a run directory (parts in chunk order)."""
-    pq = import_optional("pyarrow.parquet", "reading results")
-    path = Path(path)
-    indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    frames = [pq.read_table(path / part_name(i), columns=columns).to_pandas() for i in indices]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        frame = empty_frame()
-        return frame if columns is None else frame[columns]
-    frame = pd.concat(frames, ignore_index=True)
-    return _typed(frame) if columns is None else frame
-
-
-def read_meta(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """The metadata of every part (entities, errors, timings), in chunk order."""
-    pq = import_optional("pyarrow.parquet", "reading results")
-    path = Path(path)
-    indices = sorted(int(m.group(1)) for e in os.listdir(path) if (m := _PART.match(e)))
-    return [json.loads(pq.read_schema(path / part_name(i)).metadata[_META_KEY]) for i in indices]

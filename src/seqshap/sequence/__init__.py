@@ -12,6 +12,7 @@ prepared model) → :mod:`~seqshap.sequence.players` (who is a player, with inte
 
 from .baselines import average_sequence, mean_event, median_event, mode_event
 from .explainer import SequenceExplainer
+from .global_run import GlobalRun
 from .plan import (
     EXACT_DEFAULT_PLAYERS,
     LEVELS,
@@ -36,6 +37,7 @@ __all__ = [
     "EXACT_DEFAULT_PLAYERS",
     "ExplainOptions",
     "GlobalExplanation",
+    "GlobalRun",
     "LEVELS",
     "LocalExplanation",
     "PRUNED",

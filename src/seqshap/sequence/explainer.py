@@ -17,31 +17,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .._validation import check_budget, check_int, check_random_state, check_tol
-from ..estimators import METHODS
+from .._validation import Flag, check_int, check_random_state, check_tol, validate
 from ..explanation import Explanation
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST
-from ..models import map_shared
+from ..models import DEFAULT_BATCH_MEMORY, ModelInfo
+from ._gate import entity_key
+from ._work import GLOBAL_CONSTRAINTS, ExecOptions, RunOptions
 from .baselines import resolve_baseline
+from .global_run import GlobalRun, run_in_memory
 from .inputs import as_sequences, check_sequence
 from .plan import (
     EXACT_DEFAULT_PLAYERS,
     LEVELS,
+    PLAN_CONSTRAINTS,
     LocalExplanation,
     SequencePlan,
     check_options,
+    check_pruned_index,
 )
 from .players import Players, resolve_groups
 from .pruning import PruningResult
-
-if TYPE_CHECKING:
-    from ..models import ModelInfo
-    from .summary import GlobalExplanation
 
 __all__ = ["EXACT_DEFAULT_PLAYERS", "LEVELS", "LocalExplanation", "SequenceExplainer"]
 
@@ -70,7 +70,13 @@ class SequenceExplainer:
         (default the last).
     method, budget, seed : estimator (``"auto"``, ``"exact"``, ``"kernel"``, ``"permutation"``,
         ``"lime"``), coalitions per level and sequence (None: exact up to
-        ``EXACT_DEFAULT_PLAYERS`` players, else ``2M + 2048``), seed of a local generator.
+        ``EXACT_DEFAULT_PLAYERS`` players, else ``2M + 2048``; ``"auto"``: sample until
+        ``tol`` is met), seed of a local generator.
+    tol : stopping rule of the sampled estimators: stop once the largest standard error of a
+        level is at most ``tol`` times the spread of its values (per output); with
+        ``budget="auto"`` the default is :data:`seqshap.estimators.AUTO_TOL`. ``budget`` and
+        ``tol`` are the defaults of ``explain``, ``explain_level``, ``explain_global`` and
+        ``explain_many``, which each take their own.
     batch_size : most rows per model call.
     recurrent : None uses the prefix-state path when the adapted model is a ``RecurrentModel``;
         True requires it; False always uses the plain path (the values are the same).
@@ -88,7 +94,8 @@ class SequenceExplainer:
         output: int | str | Sequence[int | str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
-        budget: int | None = None,
+        budget: int | str | None = None,
+        tol: float | None = None,
         seed: int | None = 0,
         batch_size: int = 1024,
         recurrent: bool | None = None,
@@ -105,6 +112,7 @@ class SequenceExplainer:
             time_step=time_step,
             method=method,
             budget=budget,
+            tol=tol,
             seed=seed,
             batch_size=batch_size,
             recurrent=recurrent,
@@ -114,6 +122,7 @@ class SequenceExplainer:
     model = _plan_attribute("user_model", "The model as given.")
     method = _plan_attribute("method", "The estimator.")
     budget = _plan_attribute("budget", "Coalitions per level (None: the default rule).")
+    tol = _plan_attribute("tol", "Stopping rule of the sampled estimators (None: the budget).")
     seed = _plan_attribute("seed", "Seed of the local generators.")
     batch_size = _plan_attribute("batch_size", "Most rows per model call.")
     call_cost = _plan_attribute("call_cost", "Cost of a model call in row-steps.")
@@ -190,6 +199,8 @@ class SequenceExplainer:
         entity: Any = None,
         full_curve: bool = True,
         pruned_index: int | None = None,
+        budget: int | str | None = None,
+        tol: float | None = None,
     ) -> LocalExplanation:
         """Explain one sequence ``x`` (``(T, d)``, ``(1, T, d)``, or padded with ``lengths``).
 
@@ -201,7 +212,13 @@ class SequenceExplainer:
         level. ``window``: events per window at window level. ``full_curve=False`` stops the
         pruning search at the pruned index (see :meth:`prune`). ``pruned_index``: a fixed
         split ``-k`` (keep the last ``k`` events) instead of a search; ``pruning_tol`` is then
-        not used and ``pruning`` is None.
+        not used and ``pruning`` is None. ``budget`` (an int or ``"auto"``) and ``tol``
+        (largest standard error ≤ ``tol`` × the spread of a level's values) for this call;
+        None uses the explainer's.
+
+        ``top_events``/``top_features`` mean the same in every method: here a count (the ``k``
+        largest by value; None: all), in :meth:`game`/:meth:`explain_level` a list of the
+        events and features themselves (there no values are computed to rank them by).
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
         opts = check_options(
@@ -215,18 +232,14 @@ class SequenceExplainer:
             full_curve=full_curve,
             feature_groups=feature_groups,
         )
+        pruned_index = check_pruned_index(pruned_index, len(seq))
         if pruned_index is not None:
-            pruned_index = check_int(pruned_index, name="pruned_index")
-            if not -len(seq) <= pruned_index <= -1:
-                raise ValueError(
-                    f"pruned_index must lie in [-{len(seq)}, -1] (keep the last k events); "
-                    f"received {pruned_index}."
-                )
             opts = replace(opts, tol=None, pruned_index=pruned_index)
         self.plan.prepare(seq)
-        resolve_groups(self.plan.feature_names, feature_groups)  # validate early
-        rng = check_random_state(self.plan.seed)
-        return self.plan.explain_sequence(seq, opts, rng, entity)
+        plan = self.plan.with_estimation(budget, tol)  # after preparing: shares the model
+        resolve_groups(plan.feature_names, feature_groups)  # validate early
+        rng = check_random_state(plan.seed)
+        return plan.explain_sequence(seq, opts, rng, entity)
 
     # ------------------------------------------------------------------ one level, public
     def game(
@@ -269,7 +282,7 @@ class SequenceExplainer:
             to float rounding. Only while the model is unchanged.
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=Flag()(reuse_states, "reuse_states"))
         players, _ = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
         )
@@ -352,7 +365,8 @@ class SequenceExplainer:
         level: str | None = None,
         *,
         players: Players | None = None,
-        budget: int | None = None,
+        budget: int | str | None = None,
+        tol: float | None = None,
         seed: Any = None,
         method: str | None = None,
         pruned_index: int | None = None,
@@ -366,20 +380,21 @@ class SequenceExplainer:
         reuse_states: bool = False,
     ) -> Explanation:
         """Explain one level of ``x`` with the players of :meth:`game` (same arguments) and a
-        per-call ``budget``, ``seed`` and ``method`` (None: the explainer's own).
+        per-call ``budget`` (an int or ``"auto"``), ``tol``, ``seed`` and ``method`` (None: the
+        explainer's own).
 
         Unlike :meth:`explain`, nothing is searched: the pruned index and, at cell level, the
         top events and features are given. With the explainer's seed, the values equal those of
         ``explain(x, levels=(level,), pruned_index=...)`` for event and window levels (and for
         every exact level). The result's ``meta`` lets :meth:`game_for` rebuild the game.
         """
-        if method is not None and method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
-        if budget is not None:
-            budget = check_budget(budget)
+        if method is not None:
+            method = PLAN_CONSTRAINTS["method"](method, "method")
+        self.plan.with_estimation(budget, tol)  # checks them before any work
         rng = check_random_state(self.seed if seed is None else seed)
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=Flag()(reuse_states, "reuse_states"))
+        plan = self.plan.with_estimation(budget, tol)  # after preparing: shares the model
         players, extra = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
         )
@@ -390,14 +405,8 @@ class SequenceExplainer:
             "entity": None if entity is None else str(entity),
             **extra,
         }
-        return self.plan.estimate(
-            seq,
-            players,
-            rng,
-            meta,
-            method=method,
-            budget=budget,
-            seed=self.seed if seed is None else seed,
+        return plan.estimate(
+            seq, players, rng, meta, method=method, seed=self.seed if seed is None else seed
         )
 
     def _resolve_level(
@@ -440,15 +449,8 @@ class SequenceExplainer:
             raise ValueError(
                 f"level must be one of {list(LEVELS)} (or give players=...); received {level!r}."
             )
-        n_pruned = 0
-        if pruned_index is not None:
-            pruned_index = check_int(pruned_index, name="pruned_index")
-            if not -t_len <= pruned_index <= -1:
-                raise ValueError(
-                    f"pruned_index must lie in [-{t_len}, -1] (keep the last k events) or be "
-                    f"None (no pruning); received {pruned_index}."
-                )
-            n_pruned = t_len + pruned_index
+        pruned_index = check_pruned_index(pruned_index, t_len)
+        n_pruned = 0 if pruned_index is None else t_len + pruned_index
         for name, val, where in (
             ("top_events", top_events, "cell"),
             ("top_features", top_features, "cell"),
@@ -477,7 +479,7 @@ class SequenceExplainer:
         lengths: Any = None,
         *,
         levels: Sequence[str] = ("event", "feature"),
-        pruning_tol: float | None = 0.025,
+        pruning_tol: float | Sequence[float] | None = 0.025,
         entity_ids: Sequence[Any] | None = None,
         entity_col: str | None = None,
         time_col: str | None = None,
@@ -485,25 +487,35 @@ class SequenceExplainer:
         padding: str = "post",
         top_events: int | None = 2,
         top_features: int | None = 2,
+        event_threshold: float | None = None,
+        feature_threshold: float | None = None,
         feature_groups: Mapping[str, Sequence] | None = None,
         window: int | None = None,
+        keep_curve: bool = False,
         full_curve: bool = False,
         concurrency: int = 1,
-    ) -> GlobalExplanation:
+        chunk_size: int = 64,
+        memory_budget: int = DEFAULT_BATCH_MEMORY,
+        budget: int | str | None = None,
+        tol: float | None = None,
+    ) -> GlobalRun:
         """Explain many sequences: ``(n, T, d)`` (padded with ``lengths``), a list of
         ``(T_i, d)`` arrays, or a long DataFrame (``entity_col``, ``time_col``, features).
 
-        Returns a :class:`~seqshap.sequence.summary.GlobalExplanation`. Sequence ``i`` uses the
-        generator spawned from ``(seed, i)``, so results do not depend on the order of runs.
-        By default (``full_curve=False``) each pruning search stops at the pruned index, so
-        ``pruning_stats`` answers tolerances ≥ ``pruning_tol``; pass ``full_curve=True`` for
-        every split of every sequence. ``concurrency > 1`` explains that many sequences at a
-        time with their model calls packed into shared batches (fewer, larger calls; values
+        This is :func:`seqshap.runner.explain_many` with ``out=None`` in this process: the
+        same options (see there), the same work per chunk, the same result type
+        (:class:`~seqshap.sequence.GlobalRun`) and, for the same seed, ``chunk_size`` and
+        ``concurrency``, the same table. Sequence ``entity`` draws from the generator
+        :func:`~seqshap.sequence.sequence_rng` ``(seed, entity id, pruned events)``, so values
+        do not depend on the order of the sequences, the chunking or the workers. Ids are
+        ``entity_ids``, the DataFrame's, or 0..n−1. By default (``full_curve=False``) each
+        pruning search stops at the pruned index; ``pruning_tol`` may list several tolerances
+        (each then has its rows), and ``keep_curve=True`` keeps the curves so that
+        ``pruning_stats(tols)`` answers other tolerances. ``concurrency > 1`` explains that
+        many sequences at a time with their model calls packed into shared batches (values
         equal up to the model's float rounding in batches of other sizes). For very many
         sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`.
         """
-        from .summary import GlobalExplanation
-
         if hasattr(X, "columns") and hasattr(X, "groupby") and entity_col is None:
             raise ValueError(
                 "X is a DataFrame: give entity_col (the column that identifies sequences) and "
@@ -518,7 +530,7 @@ class SequenceExplainer:
             time_col=time_col,
             feature_cols=feature_cols,
         )
-        plan = self.plan.copy()  # the user's explainer is not modified
+        plan = self.plan.with_estimation(budget, tol).copy()  # the explainer is not modified
         if frame_names is not None and plan.feature_names is None:
             plan.feature_names = frame_names
         if entity_ids is not None:
@@ -530,40 +542,37 @@ class SequenceExplainer:
                 )
         else:
             entity_ids = ids if ids is not None else list(range(len(seqs)))
-        opts = check_options(
+        keys = [entity_key(e) for e in entity_ids]
+        if len(set(keys)) != len(keys):
+            dup = next(k for i, k in enumerate(keys) if k in keys[:i])
+            raise ValueError(f"entity_ids repeats {dup!r}; give each sequence its own id.")
+        opts = RunOptions.check(
             levels,
             pruning_tol,
             top_events,
             top_features,
-            None,
-            None,
+            event_threshold,
+            feature_threshold,
             window,
-            full_curve=full_curve,
-            feature_groups=feature_groups,
+            feature_groups,
+            keep_curve,
+            full_curve,
         )
         for seq in seqs:
             plan.prepare(seq)  # every width checked before any work
         resolve_groups(plan.feature_names, feature_groups)
-        root = np.random.SeedSequence(plan.seed if isinstance(plan.seed, int) else None)
-        concurrency = check_int(concurrency, name="concurrency", minimum=1)
-
-        def one(model, i):
-            seq_plan = plan if model is plan.model else plan.with_model(model)
-            seq_plan.clear_states()
-            rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-            return seq_plan.explain_sequence(seqs[i], opts, rng, entity_ids[i])
-
-        locals_ = map_shared(one, range(len(seqs)), plan.model, concurrency=concurrency)
-        for res in locals_:
-            if isinstance(res, Exception):
-                raise res
-        return GlobalExplanation(locals_, entity_ids, opts.tol, list(plan.output_names))
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False; received {value!r}.")
-    return bool(value)
+        seed = plan.seed if isinstance(plan.seed, int | np.integer) else None
+        args = validate(
+            {"concurrency": concurrency, "memory_budget": memory_budget, "chunk_size": chunk_size},
+            GLOBAL_CONSTRAINTS,
+        )
+        exec_opts = ExecOptions(
+            entropy=int(seed) if seed is not None else int(np.random.SeedSequence().entropy),
+            concurrency=args["concurrency"],
+            memory_budget=args["memory_budget"],
+        )
+        chunk_size = args["chunk_size"]
+        return run_in_memory(plan, list(zip(keys, seqs)), opts, exec_opts, chunk_size)
 
 
 def _check_top_events(top_events: Any, kept: int) -> list[int]:

@@ -32,8 +32,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
+from .._validation import (
+    Budget,
+    Integer,
+    OneOf,
+    Seed,
+    Tolerance,
+    check_int,
+    check_names,
+    check_tol,
+    validate,
+)
 from ..estimators import METHODS, default_budget, estimate
+from ..estimators.owen import owen_values
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST, RecurrentMaskedGame
@@ -49,6 +60,7 @@ from .players import (
     event_players,
     feature_players,
     resolve_groups,
+    time_hierarchy,
     window_players,
 )
 from .pruning import PruningResult, compute_pruning
@@ -56,6 +68,35 @@ from .pruning import PruningResult, compute_pruning
 LEVELS = ("event", "feature", "cell", "window")
 #: with budget=None, levels of up to this many players are enumerated exactly
 EXACT_DEFAULT_PLAYERS = 16
+#: with method="auto", event levels with more kept events than this are explained in levels
+#: over time: Owen values over contiguous blocks of events (:func:`time_hierarchy`,
+#: :func:`~seqshap.estimators.owen.owen_blocks`)
+HIERARCHY_MIN_EVENTS = 32
+#: the hierarchical event level stops once max SE ≤ this × the spread of the event values ...
+HIERARCHY_TOL = 0.01
+#: ... or once every block has had this many sampled orderings (its default budget)
+HIERARCHY_MAX_SAMPLES = 64
+
+#: the arguments of a plan (SequenceExplainer's constructor), each checked once by validate
+PLAN_CONSTRAINTS = {
+    "method": OneOf(*METHODS),
+    "budget": Budget(),
+    "tol": Tolerance(),
+    "seed": Seed(),
+    "batch_size": Integer(1),
+    "call_cost": Integer(0),
+    "recurrent": OneOf(None, True, False, error=TypeError),
+    "time_step": Integer(none=True),
+}
+#: the options of one explanation (explain, explain_global, explain_many)
+OPTION_CONSTRAINTS = {
+    "pruning_tol": Tolerance(),
+    "top_events": Integer(0, none=True),
+    "top_features": Integer(0, none=True),
+    "event_threshold": Tolerance(),
+    "feature_threshold": Tolerance(),
+    "window": Integer(1, none=True),
+}
 
 
 @dataclass
@@ -135,27 +176,57 @@ def check_options(
         raise ValueError(
             f"levels must be a non-empty subset of {list(LEVELS)}; received {list(levels)}."
         )
-    if window is not None:
-        window = check_int(window, name="window", minimum=1)
+    args = validate(
+        {
+            "pruning_tol": pruning_tol,
+            "top_events": top_events,
+            "top_features": top_features,
+            "event_threshold": event_threshold,
+            "feature_threshold": feature_threshold,
+            "window": window,
+        },
+        OPTION_CONSTRAINTS,
+    )
+    if args["window"] is not None:
         if "window" not in levels:
             levels = (*levels, "window")
     elif "window" in levels:
         raise ValueError("levels includes 'window': give window=<events per window>, e.g. 10.")
     return ExplainOptions(
         levels=levels,
-        tol=check_tol(pruning_tol, name="pruning_tol"),
-        top_events=None
-        if top_events is None
-        else check_int(top_events, name="top_events", minimum=0),
-        top_features=None
-        if top_features is None
-        else check_int(top_features, name="top_features", minimum=0),
-        event_threshold=check_tol(event_threshold, name="event_threshold"),
-        feature_threshold=check_tol(feature_threshold, name="feature_threshold"),
-        window=window,
+        tol=args["pruning_tol"],
+        top_events=args["top_events"],
+        top_features=args["top_features"],
+        event_threshold=args["event_threshold"],
+        feature_threshold=args["feature_threshold"],
+        window=args["window"],
         full_curve=bool(full_curve),
         feature_groups=None if feature_groups is None else dict(feature_groups),
     )
+
+
+def check_pruned_index(pruned_index: Any, length: int) -> int | None:
+    """A fixed split ``-k`` (keep the last ``k`` of ``length`` events) or None."""
+    if pruned_index is None:
+        return None
+    pruned_index = check_int(pruned_index, name="pruned_index")
+    if not -length <= pruned_index <= -1:
+        raise ValueError(
+            f"pruned_index must lie in [-{length}, -1] (keep the last k events) or be None (no "
+            f"pruning); received {pruned_index}."
+        )
+    return pruned_index
+
+
+def check_tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
+    """``pruning_tol`` of a global run: a tolerance, several (distinct, in the given order), or
+    None (no pruning)."""
+    if pruning_tol is None or np.isscalar(pruning_tol):
+        return (check_tol(pruning_tol, name="pruning_tol"),)
+    tols = [check_tol(t, name="pruning_tol", allow_none=False) for t in pruning_tol]
+    if not tols:
+        raise ValueError("pruning_tol must be a number, a non-empty list of numbers, or None.")
+    return tuple(dict.fromkeys(tols))
 
 
 def sequence_rng(entropy: int, entity: str, n_pruned: int) -> np.random.Generator:
@@ -188,27 +259,35 @@ class SequencePlan:
         output: Any = None,
         time_step: int | None = None,
         method: str = "auto",
-        budget: int | None = None,
+        budget: int | str | None = None,
+        tol: float | None = None,
         seed: Any = 0,
         batch_size: int = 1024,
         recurrent: bool | None = None,
         call_cost: int = DEFAULT_CALL_COST,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
-        self.method = method
-        self.budget = None if budget is None else check_budget(budget)
-        check_random_state(seed)
-        self.seed = seed
-        self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
-        self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
+        args = validate(
+            {
+                "method": method,
+                "budget": budget,
+                "tol": tol,
+                "seed": seed,
+                "batch_size": batch_size,
+                "call_cost": call_cost,
+                "recurrent": recurrent,
+                "time_step": time_step,
+            },
+            PLAN_CONSTRAINTS,
+        )
+        self.method, self.budget, self.tol, self.seed = (
+            args["method"],
+            args["budget"],
+            args["tol"],
+            args["seed"],
+        )
+        self.batch_size, self.call_cost = args["batch_size"], args["call_cost"]
+        self.recurrent, self.time_step = args["recurrent"], args["time_step"]
         self.link_name, self.link = get_link(link)
-        if recurrent not in (None, True, False):
-            raise TypeError(f"recurrent must be None, True or False; received {recurrent!r}.")
-        self.recurrent = recurrent
-        if time_step is not None:
-            time_step = check_int(time_step, name="time_step")
-        self.time_step = time_step
         self.output = output
         self.user_model = model
         if not isinstance(background, Background):
@@ -235,6 +314,20 @@ class SequencePlan:
         """An independent plan (its preparation and names do not change this one; the
         prepared model and its cache are shared until either prepares anew)."""
         return copy.copy(self)
+
+    def with_estimation(self, budget: Any = None, tol: Any = None) -> SequencePlan:
+        """This plan, or a copy with another ``budget`` and/or ``tol`` (None keeps the plan's
+        own): the per-call settings of ``explain``, ``explain_level`` and ``explain_many``."""
+        args = validate({"budget": budget, "tol": tol}, PLAN_CONSTRAINTS)
+        budget, tol = args["budget"], args["tol"]
+        if budget is None and tol is None:
+            return self
+        out = copy.copy(self)
+        if budget is not None:
+            out.budget = budget
+        if tol is not None:
+            out.tol = tol
+        return out
 
     def with_model(self, model: Model) -> SequencePlan:
         """A prepared copy that calls ``model`` instead (same outputs and path), e.g. a proxy
@@ -312,9 +405,9 @@ class SequencePlan:
         """The background rows (and weights) aligned with ``seq``'s length."""
         return background_for(self.background, len(seq), seq.shape[1])
 
-    def budget_for(self, n_players: int) -> int:
-        """The plan's budget, or by default exact up to :data:`EXACT_DEFAULT_PLAYERS` players
-        and the estimators' default budget beyond."""
+    def budget_for(self, n_players: int) -> int | str:
+        """The plan's budget (an int or ``"auto"``), or by default exact up to
+        :data:`EXACT_DEFAULT_PLAYERS` players and the estimators' default budget beyond."""
         if self.budget is not None:
             return self.budget
         exact = 2**n_players if n_players <= EXACT_DEFAULT_PLAYERS else 0
@@ -408,17 +501,31 @@ class SequencePlan:
         *,
         bg: Background | None = None,
         method: str | None = None,
-        budget: int | None = None,
+        budget: int | str | None = None,
         seed: Any = None,
     ) -> Explanation:
         """Estimate one level; ``method``/``budget``/``seed`` default to the plan's (``seed``
-        is only recorded: ``rng`` draws)."""
+        is only recorded: ``rng`` draws), ``tol`` is the plan's (:meth:`with_estimation`)."""
         game = self.game(seq, players, bg)
         method = self.method if method is None else method
-        budget = self.budget_for(players.n_players) if budget is None else budget
         seed = self.seed if seed is None else seed
-        est = estimate(game, method, budget, seed=rng)
+        hierarchy = self.time_hierarchy(players, method)
         level_meta = dict(meta)
+        if hierarchy is None:
+            budget = self.budget_for(players.n_players) if budget is None else budget
+            est = estimate(game, method, budget, seed=rng, tol=self.tol)
+        else:
+            if budget is None:
+                budget = self.budget if self.budget is not None else "auto"
+            if budget == "auto":
+                budget = hierarchy_budget(hierarchy)
+            tol = HIERARCHY_TOL if self.tol is None else self.tol
+            est = owen_values(game, hierarchy, budget, rng, tol=tol, sampler="blocks")
+            back = players.steps_back
+            level_meta["time_blocks"] = [[back[b[0]], back[b[-1]]] for b in hierarchy]
+            level_meta["converged"] = bool(est.extras.get("converged", est.exact))
+        if budget == "auto" or self.tol is not None:
+            level_meta["budget_rule"] = {"budget": budget, "tol": self.tol}
         level_meta["steps_back"] = list(players.steps_back)
         level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
         level_meta["n_model_calls"] = int(game.n_model_calls)
@@ -429,12 +536,23 @@ class SequencePlan:
             player_names=players.names,
             output_names=game.output_names,
             level=players.level,
-            budget=budget,
+            budget=None if budget == "auto" else budget,
             seed=seed if isinstance(seed, int) else None,
             link=self.link_name,
             n_model_rows=[game.n_model_rows],
             meta=level_meta,
         )
+
+    def time_hierarchy(self, players: Players, method: str) -> list | None:
+        """Blocks of event players for a hierarchical event level (None: a flat level): with
+        ``method="auto"`` and more than :data:`HIERARCHY_MIN_EVENTS` kept events."""
+        if players.level != "event" or method != "auto":
+            return None
+        pruned = bool(players.names) and players.names[-1] == PRUNED
+        n_events = players.n_players - int(pruned)
+        if n_events <= HIERARCHY_MIN_EVENTS:
+            return None
+        return time_hierarchy(n_events, pruned=pruned)
 
     def explain_sequence(
         self,
@@ -524,6 +642,11 @@ class SequencePlan:
                 )
             out.append((tol, done[n_pruned]))
         return pruning, out
+
+
+def hierarchy_budget(blocks: list) -> int:
+    """The quotient game of the blocks plus :data:`HIERARCHY_MAX_SAMPLES` orderings a block."""
+    return 2 ** len(blocks) + sum(HIERARCHY_MAX_SAMPLES * (len(b) - 1) for b in blocks)
 
 
 def top_players(exp: Explanation, count: int | None, threshold: float | None) -> list[str]:

@@ -193,3 +193,25 @@ def cell_players(
     names, masks = _with_pruned(names, masks, shape, n_pruned)
     backs += [None] * (len(names) - len(backs))
     return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "cell", backs)
+
+
+def time_hierarchy(n_events: int, *, pruned: bool = False, max_blocks: int = 10) -> list:
+    """Contiguous blocks of the event players of :func:`event_players` (player ``i`` is
+    ``"Event -(i+1)"``; ``"Pruned Events"``, if any, is player ``n_events``), newest first:
+    sizes 1, 1, 2, 4, 8, … (each block as long as all newer ones together), the oldest block
+    taking the rest, at most ``max_blocks`` blocks (plus the pruned player, a block of its own).
+
+    Recent events, which usually matter most, are blocks of one or a few; the long stretch of
+    old events is one block. On the prefix tree the quotient game of the blocks costs about
+    ``2 · n_blocks · 2^n_blocks`` row-steps, whatever ``T``.
+    """
+    blocks: list = []
+    start, size = 0, 1
+    while start < n_events:
+        end = n_events if len(blocks) == max_blocks - 1 else min(n_events, start + size)
+        blocks.append(list(range(start, end)))
+        size = end  # the next block is as long as all newer events together
+        start = end
+    if pruned:
+        blocks.append([n_events])
+    return blocks

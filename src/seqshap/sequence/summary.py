@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,8 @@ from .plan import LocalExplanation
 
 
 class GlobalExplanation:
-    """Local explanations of ``n`` sequences and their summaries.
+    """Deprecated: ``explain_global`` returns a :class:`~seqshap.sequence.GlobalRun` (the type
+    ``explain_many`` returns). Local explanations of ``n`` sequences and their summaries.
 
     Attributes
     ----------
@@ -30,6 +32,13 @@ class GlobalExplanation:
         tol: float | None,
         output_names: list[str],
     ) -> None:
+        warnings.warn(
+            "GlobalExplanation is deprecated: SequenceExplainer.explain_global returns a "
+            "seqshap.GlobalRun (the result of explain_many), whose pruning_frame() columns are "
+            "'length' (events of the sequence) and 'kept' (events kept).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         self.locals = locals_
         self.entity_ids = list(entity_ids)
         self.tol = tol

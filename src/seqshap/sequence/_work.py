@@ -18,8 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import Integer
 from ..models import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
-from ..sequence.plan import ExplainOptions, SequencePlan
+from .plan import ExplainOptions, SequencePlan, check_options, check_tolerances
+
+#: the arguments of every global run (explain_global and explain_many), checked by validate
+GLOBAL_CONSTRAINTS = {
+    "chunk_size": Integer(1),
+    "concurrency": Integer(1),
+    "memory_budget": Integer(1),
+}
 
 #: columns of the result table, in order
 COLUMNS = (
@@ -55,6 +63,45 @@ class RunOptions:
     feature_groups: Mapping[str, Sequence] | None = None
     keep_curve: bool = False
     full_curve: bool = False
+
+    @classmethod
+    def check(
+        cls,
+        levels: Any,
+        pruning_tol: Any,
+        top_events: Any,
+        top_features: Any,
+        event_threshold: Any,
+        feature_threshold: Any,
+        window: Any,
+        feature_groups: Mapping[str, Sequence] | None,
+        keep_curve: Any,
+        full_curve: Any,
+    ) -> RunOptions:
+        """The options of a global run (``explain_global`` and ``explain_many``), each checked
+        once (:func:`~seqshap.sequence.plan.check_options`, ``check_tolerances``)."""
+        tolerances = check_tolerances(pruning_tol)
+        checked = check_options(
+            levels,
+            tolerances[0],
+            top_events,
+            top_features,
+            event_threshold,
+            feature_threshold,
+            window,
+        )
+        return cls(
+            levels=checked.levels,
+            tolerances=tolerances,
+            top_events=checked.top_events,
+            top_features=checked.top_features,
+            event_threshold=checked.event_threshold,
+            feature_threshold=checked.feature_threshold,
+            window=checked.window,
+            feature_groups=None if feature_groups is None else dict(feature_groups),
+            keep_curve=bool(keep_curve),
+            full_curve=bool(full_curve),
+        )
 
     def explain_options(self) -> ExplainOptions:
         """The per-sequence options (the tolerance is set per tolerance of the run)."""

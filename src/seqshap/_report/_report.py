@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..explanation import Explanation
 from ..plots._text import TEXT_LEVELS
+from ..sequence.global_run import GlobalRun
 from ._html import esc, num, page, table
 
 _LEVEL_ORDER = ("event", "feature", "cell", "window")
@@ -41,7 +42,8 @@ def report(
         feature, cell levels), an :class:`~seqshap.Explanation` (any level, ``"token"``
         included; each instance up to ``max_instances`` gets a section), or a list / dict
         (name → item) of those.
-    global_ : a ``GlobalExplanation`` (pruning statistics, global event and feature plots) or an
+    global_ : a :class:`~seqshap.GlobalRun` (``explainer.explain_global(X)`` or
+        ``explain_many(...)``: pruning statistics, global event and feature plots) or an
         Explanation over many instances (mean |value| bars, beeswarm, heatmap).
     path : where to write the file (UTF-8); nothing is written when None.
     title : page title (escaped like every user string).
@@ -107,6 +109,8 @@ def _is_local_result(obj: Any) -> bool:
 
 
 def _is_global_result(obj: Any) -> bool:
+    if isinstance(obj, GlobalRun):
+        return True
     return hasattr(obj, "locals") and (hasattr(obj, "event_frame") or hasattr(obj, "feature_frame"))
 
 
@@ -354,8 +358,8 @@ class _Builder:
             )
         else:
             raise TypeError(
-                "global_ must be a GlobalExplanation (explainer.explain_global(X)) or an "
-                f"Explanation over many instances; received {type(data).__name__}."
+                "global_ must be a GlobalRun (explainer.explain_global(X) or explain_many(...)) "
+                f"or an Explanation over many instances; received {type(data).__name__}."
             )
         out.append("</section>")
         return "\n".join(out)
@@ -413,6 +417,8 @@ class _Builder:
 
     def _sequences_table(self, res: Any) -> str:
         """One row per sequence: entity, length, pruned index, f(x) and E[f] per output."""
+        if isinstance(res, GlobalRun):
+            return self._run_sequences_table(res)
         rows = []
         cols = ["entity", "length", "pruned index"]
         out_names: list[str] = []
@@ -434,6 +440,28 @@ class _Builder:
         for name in out_names:
             cols += [f"f(x) · {name}", f"E[f] · {name}"]
         rows = [r + [float("nan")] * (len(cols) - len(r)) for r in rows]
+        numeric = [False] + [True] * (len(cols) - 1)
+        return f"<h3>Sequences</h3>{table(cols, rows, numeric=numeric)}"
+
+    def _run_sequences_table(self, res: GlobalRun) -> str:
+        seqs = res.sequences_frame()
+        outs = [str(o) for o in pd.unique(seqs["output"])]
+        chosen = outs if self.output is None else [self._pick(outs)]
+        cols = ["entity", "length", "pruned index"]
+        for name in chosen:
+            cols += [f"f(x) · {name}", f"E[f] · {name}"]
+        rows = []
+        for _, g in seqs.groupby("position", sort=True):
+            first = g.iloc[0]
+            idx = first["pruned_index"]
+            row = [str(first["entity"]), int(first["length"]), None if pd.isna(idx) else int(idx)]
+            by_out = g.set_index(g["output"].astype(str))
+            for name in chosen:
+                row += [
+                    float(by_out.at[name, "model_output"]),
+                    float(by_out.at[name, "base_value"]),
+                ]
+            rows.append(row)
         numeric = [False] + [True] * (len(cols) - 1)
         return f"<h3>Sequences</h3>{table(cols, rows, numeric=numeric)}"
 

@@ -1,0 +1,182 @@
+"""Writing explanations to a folder: tables (CSV and/or parquet) and plots (PNG and SVG).
+
+One code path for everything that writes results to disk — the ``seqshap explain`` command and
+the ``seqshap demo`` — so that a table or a plot is written the same way wherever it comes
+from. :class:`Exporter` collects the paths it wrote in ``files``.
+
+>>> ex = Exporter("out/tables", "out/plots")                         # doctest: +SKIP
+>>> ex.local(explainer.explain(x), output=0)                         # doctest: +SKIP
+>>> ex.global_(explainer.explain_global(X), output=0)                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["FORMATS", "Exporter"]
+
+#: table formats written by default
+FORMATS = ("csv", "parquet")
+
+
+class Exporter:
+    """Writes tables under ``tables`` and plots under ``figures`` (default: ``tables``).
+
+    ``formats``: any of ``"csv"``, ``"parquet"``. ``plots=False`` writes no plots. Plots are
+    drawn on a :class:`matplotlib.figure.Figure` (no pyplot: no global state, no display).
+    """
+
+    def __init__(
+        self,
+        tables: str | os.PathLike,
+        figures: str | os.PathLike | None = None,
+        *,
+        formats: Sequence[str] = FORMATS,
+        plots: bool = True,
+    ) -> None:
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown or not formats:
+            raise ValueError(
+                f"formats must be a non-empty subset of {list(FORMATS)}; received {list(formats)}."
+            )
+        self.tables = Path(tables)
+        self.figures = self.tables if figures is None else Path(figures)
+        self.formats = tuple(formats)
+        self.plots = bool(plots)
+        self.files: list[Path] = []
+        self.tables.mkdir(parents=True, exist_ok=True)
+        if self.plots:
+            self.figures.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ primitives
+    def table(self, frame: pd.DataFrame, name: str) -> None:
+        """``frame`` as ``<tables>/<name>.csv`` / ``.parquet`` (object columns as strings, so
+        that parquet gets one type per column; the caller's frame is not changed)."""
+        frame = frame.copy()
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+        stem = self.tables / name
+        if "csv" in self.formats:
+            frame.to_csv(stem.with_suffix(".csv"), index=False)
+            self.files.append(stem.with_suffix(".csv"))
+        if "parquet" in self.formats:
+            frame.to_parquet(stem.with_suffix(".parquet"), index=False)
+            self.files.append(stem.with_suffix(".parquet"))
+
+    def plot(
+        self, draw: Callable[[Any], Any], name: str, size: tuple[float, float] = (7.0, 4.5)
+    ) -> None:
+        """``draw(ax)`` saved as ``<figures>/<name>.png`` and ``.svg`` (nothing without plots)."""
+        if not self.plots:
+            return
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size, layout="constrained")
+        draw(fig.add_subplot())
+        stem = self.figures / name
+        for suffix in (".png", ".svg"):
+            fig.savefig(stem.with_suffix(suffix), dpi=120)
+            self.files.append(stem.with_suffix(suffix))
+
+    def report(self, path: str | os.PathLike | None = None, **kwargs: Any) -> Path:
+        """:func:`seqshap.report` (``local=``, ``global_=``, ``title=``, …) written to ``path``
+        (default ``<figures>/report.html``)."""
+        from ._report import report
+
+        path = self.figures / "report.html" if path is None else Path(path)
+        report(path=path, **kwargs)
+        self.files.append(path)
+        return path
+
+    # ------------------------------------------------------------------ results
+    def local(
+        self,
+        local: Any,
+        *,
+        output: int | str = 0,
+        prefix: str = "",
+        level_tables: bool = True,
+        explanation_name: str = "explanations",
+        curve_name: str = "pruning",
+    ) -> None:
+        """One sequence (a :class:`~seqshap.sequence.LocalExplanation`): the table of all its
+        levels (``<prefix><explanation_name>``), with ``level_tables`` one table per level
+        (``<prefix>events`` …), the pruning curve (``<prefix><curve_name>``), and the plots
+        ``<prefix>pruning``, ``events``, ``features``, ``cells``, ``windows`` of ``output``."""
+        from . import plots
+
+        self.table(local.to_frame(), f"{prefix}{explanation_name}")
+        if level_tables:
+            for level, exp in local.levels.items():
+                self.table(exp.to_frame(), f"{prefix}{level}s")
+        if local.pruning is not None:
+            self.table(local.pruning.curve, f"{prefix}{curve_name}")
+            self.plot(
+                lambda ax: plots.pruning_plot(local.pruning, output=output, ax=ax),
+                f"{prefix}pruning",
+            )
+        if local.event is not None:
+            size = (5.5, min(24.0, 1.5 + 0.2 * local.event.n_players))
+            self.plot(
+                lambda ax: plots.event_heatmap(local.event, output=output, ax=ax),
+                f"{prefix}events",
+                size,
+            )
+        if local.feature is not None:
+            self.plot(
+                lambda ax: plots.bar(local.feature, output=output, ax=ax), f"{prefix}features"
+            )
+        if local.cell is not None:
+            self.plot(
+                lambda ax: plots.cell_heatmap(local.cell, output=output, ax=ax), f"{prefix}cells"
+            )
+        if local.window is not None:
+            self.plot(lambda ax: plots.bar(local.window, output=output, ax=ax), f"{prefix}windows")
+
+    def global_(
+        self,
+        run: Any,
+        *,
+        output: int | str = 0,
+        prefix: str = "",
+        full_table: bool = True,
+    ) -> pd.DataFrame | None:
+        """Many sequences (a :class:`~seqshap.GlobalRun`): with ``full_table`` the whole result
+        table (``<prefix>explanations``); the event and feature rows (``<prefix>events``,
+        ``<prefix>features``, every tolerance); with pruning ``<prefix>pruning``
+        (``pruning_frame()``) and ``<prefix>pruning_stats``; plots of ``output`` at the run's
+        smallest tolerance. Returns the pruning statistics (None without pruning)."""
+        from . import plots
+
+        table = run.table
+        if full_table:
+            self.table(table, f"{prefix}explanations")
+        levels = set(table["level"])
+        if "event" in levels:
+            self.table(table[table["level"] == "event"], f"{prefix}events")
+            events = run.event_frame
+            self.plot(
+                lambda ax: plots.global_event_plot(events, output=output, ax=ax),
+                f"{prefix}events",
+            )
+        if "feature" in levels:
+            rows = table[table["level"] == "feature"].rename(columns={"player": "feature"})
+            self.table(rows, f"{prefix}features")
+            features = run.feature_frame
+            self.plot(
+                lambda ax: plots.global_feature_plot(features, output=output, ax=ax),
+                f"{prefix}features",
+            )
+        stats = None
+        if run.tolerances:
+            self.table(run.pruning_frame(), f"{prefix}pruning")
+            stats = run.pruning_stats()
+            self.table(stats, f"{prefix}pruning_stats")
+            self.plot(lambda ax: plots.pruning_stats_plot(stats, ax=ax), f"{prefix}pruning_stats")
+        return stats
