@@ -166,11 +166,17 @@ def _leaves(state):
 
 @pytest.mark.parametrize("net_cls", [Plain, MaskArg])
 def test_plain_modules_are_not_recurrent(net_cls):
+    """Adapted plain; a GRU inside is only a candidate until the split check passes."""
     model = adapt(net_cls())
     assert type(model) is TorchModel and not model.recurrent
+    assert model.model_info.path == "plain"
     assert model(_x()).shape[0] == 7
-    with pytest.raises(ValueError, match="recurrent=True"):
-        adapt(net_cls(), recurrent=True)
+    assert (model.state_candidate is not None) == (net_cls is Plain)
+    if net_cls is MaskArg:
+        with pytest.raises(ValueError, match="recurrent=True.*no nn.GRU"):
+            adapt(net_cls(), recurrent=True)
+    else:  # checked on random rows of the inferred width
+        assert adapt(net_cls(), recurrent=True).model_info.path == "prefix-state"
 
 
 def test_recurrent_false_forces_plain_path():

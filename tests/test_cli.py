@@ -140,6 +140,7 @@ def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys)
     assert code == 0
     printed = capsys.readouterr().out
     assert "explained 1 sequence(s)" in printed and str(out) in printed
+    assert "model: prefix-state path (graph state inputs/outputs)" in printed
     for name in ("events.png", "features.svg", "cells.png", "pruning.svg", "explanations.parquet",
                  "report.html"):  # fmt: skip
         assert (out / name).is_file(), name

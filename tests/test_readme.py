@@ -47,6 +47,7 @@ STARTS = (
     "from seqshap import explain_many",
     "from seqshap.timeshap import",
     "from seqshap import TextExplainer",
+    "import seqshap",
 )
 
 
@@ -88,6 +89,35 @@ def test_sequence_and_many_blocks(tmp_path, monkeypatch, sequences):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+class TinyPlainGRU(torch.nn.Module):
+    """A user's model as most are written: forward(x) -> scores."""
+
+    def __init__(self, d: int = 3):
+        super().__init__()
+        self.gru = torch.nn.GRU(d, 8, batch_first=True)
+        self.head = torch.nn.Linear(8, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.head(self.gru(x)[0][:, -1]))
+
+
+def test_make_it_fast_block(tmp_path, monkeypatch, sequences, capsys):
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    x_train, x_test = sequences
+    ns = {"model": TinyPlainGRU(), "X_train": x_train, "X_test": x_test}
+    exec(block("import seqshap"), ns)
+    assert ns["explainer"].model_info.path == "prefix-state"
+    assert capsys.readouterr().out.startswith("prefix-state path (torch hooks): split check")
+    assert seqshap_adapt(tmp_path / "model.onnx").model_info.path == "prefix-state"
+
+
+def seqshap_adapt(path):
+    import seqshap
+
+    return seqshap.adapt(str(path))
 
 
 def test_facade_block():

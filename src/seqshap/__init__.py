@@ -23,7 +23,7 @@ from .background import Background, kmeans, sample
 from .explanation import Explanation, SavedFileError
 from .games import FunctionGame, Game, MaskedGame
 from .kernel_explainer import KernelExplainer
-from .models import adapt, load_model
+from .models import adapt, export_onnx, load_model, model_info
 from .runner import GlobalRun, SequenceError, explain_many
 from .sequence import (
     GlobalExplanation,
@@ -60,11 +60,13 @@ __all__ = [
     "adapt",
     "average_sequence",
     "explain_many",
+    "export_onnx",
     "kmeans",
     "load_model",
     "mean_event",
     "median_event",
     "mode_event",
+    "model_info",
     "report",
     "sample",
     "__version__",

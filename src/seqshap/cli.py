@@ -352,6 +352,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError) as exc:  # options that do not fit the data or the model
         raise UsageError(str(exc)) from None
+    explainer.prepare(seqs[0])  # adapts the model and picks its path (model_info, printed below)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     formats = ["csv"]
@@ -392,6 +393,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             f"explained {len(seqs)} sequence(s) at {', '.join(levels)} level(s) "
             f"(outputs: {', '.join(outputs)}) in {seconds:.1f} s"
         )
+        print(f"model: {explainer.model_info}")
         print(f"wrote {len(files)} files to {out}/:")
         for f in files:
             print(f"  {f.relative_to(out)}")

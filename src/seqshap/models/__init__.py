@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._batching import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
+from ._export import export_onnx
 from ._load import UnsafeModelFileError, load_model
 from ._prefix import PrefixCache
+from ._state import ModelInfo, model_info
 from .adapt import adapt
 from .base import CallableModel, Model, RecurrentCallableModel, RecurrentModel
 
@@ -23,6 +25,8 @@ _LAZY = {
     "SklearnModel": "._sklearn",
     "HFTextModel": "._hf",
     "HFPipelineModel": "._hf",
+    "TorchHookedModel": "._torch_hooks",
+    "OnnxStateModel": "._onnx_state",
 }
 
 __all__ = [
@@ -32,19 +36,24 @@ __all__ = [
     "HFTextModel",
     "KerasModel",
     "Model",
+    "ModelInfo",
     "OnnxModel",
     "OnnxRecurrentModel",
+    "OnnxStateModel",
     "PrefixCache",
     "RecurrentCallableModel",
     "RecurrentModel",
     "SharedBatcher",
     "SklearnModel",
+    "TorchHookedModel",
     "TorchModel",
     "TorchRecurrentModel",
     "UnsafeModelFileError",
     "adapt",
+    "export_onnx",
     "load_model",
     "map_shared",
+    "model_info",
 ]
 
 

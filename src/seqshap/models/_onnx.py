@@ -7,6 +7,12 @@ axis on ``h0``/``hn``. Name them with ``state_inputs=["h0"], state_outputs=["hn"
 the names are not given and every extra input has a matching extra output of the same shape,
 they are paired automatically. The initial state is zeros (torch's default for GRU/LSTM).
 
+A plain graph (scores only) whose recurrence is ONNX ``GRU``/``LSTM``/``RNN`` operators gets
+a rewritten copy with those states exposed as a candidate (:mod:`seqshap.models._onnx_state`),
+used once the split check passes on the explained data. ``seqshap.export_onnx`` writes files
+with the states exposed and named in the metadata (``seqshap.state_inputs`` /
+``seqshap.state_outputs``, read here).
+
 Names of the outputs (and of the input features, for the CLI) are read from the graph's
 metadata when present: ``metadata_props`` keys ``seqshap.output_names`` and
 ``seqshap.feature_names`` holding JSON lists (see ``scripts/train_demo_model.py``).
@@ -296,21 +302,69 @@ def adapt_onnx(
         session = load_session(
             session, threads=options.pop("threads", None), providers=options.pop("providers", None)
         )
+    from ._state import PLAIN, PREFIX_STATE, ModelInfo
+
     if recurrent is False:
-        return OnnxModel(session, **options)
+        model = OnnxModel(session, **options)
+        model.model_info = ModelInfo(PLAIN, "none", "recurrent=False was asked for.")
+        return model
     if state_inputs is None and state_outputs is None:
-        state_inputs, state_outputs = _auto_pairs(session, options.get("input_name"))
+        state_inputs = graph_names(session, "state_inputs")
+        state_outputs = graph_names(session, "state_outputs")
+        if state_inputs is None or state_outputs is None:
+            state_inputs, state_outputs = _auto_pairs(session, options.get("input_name"))
         if not state_inputs:
-            if recurrent:
-                raise ValueError(
-                    "recurrent=True: name the graph's state with state_inputs=[...] and "
-                    "state_outputs=[...]; inputs are "
-                    f"{[a.name for a in session.get_inputs()]}, outputs "
-                    f"{[a.name for a in session.get_outputs()]}."
-                )
-            return OnnxModel(session, **options)
+            return _plain_with_candidate(session, recurrent, options)
     if state_inputs is None or state_outputs is None:
         raise ValueError("give both state_inputs and state_outputs (graph names), or neither.")
-    return OnnxRecurrentModel(
+    model = OnnxRecurrentModel(
         session, state_inputs=state_inputs, state_outputs=state_outputs, **options
     )
+    model.model_info = ModelInfo(
+        PREFIX_STATE,
+        "graph state inputs/outputs",
+        f"the graph takes its state as {state_inputs} and returns it as {state_outputs}.",
+    )
+    return model
+
+
+def _plain_with_candidate(session: Any, recurrent: bool | None, options: dict) -> OnnxModel:
+    """The plain adapter, carrying a rewritten graph (``state_candidate``) when the graph has
+    ONNX GRU/LSTM/RNN operators; ``recurrent=True`` checks it now on random rows."""
+    from ._onnx_state import onnx_candidate
+    from ._state import PLAIN, ModelInfo, resolve_state_path
+
+    model = OnnxModel(session, **options)
+    candidate, problem, detail = onnx_candidate(model)
+    if candidate is None:
+        model.model_info = ModelInfo(PLAIN, "none", f"{problem}.", detail)
+        if recurrent:
+            raise ValueError(
+                f"recurrent=True, but the ONNX graph has no state path: {problem}. Name its "
+                "state with state_inputs=[...] and state_outputs=[...] if it has one; inputs "
+                f"are {[a.name for a in session.get_inputs()]}, outputs "
+                f"{[a.name for a in session.get_outputs()]}."
+            )
+        return model
+    model.state_candidate = candidate
+    model.model_info = ModelInfo(
+        PLAIN,
+        candidate.access,
+        "recurrent operators found; the state path is used once the split check passes on "
+        "the explained data.",
+        detail,
+    )
+    if not recurrent:
+        return model
+    shape = session.get_inputs()[0].shape if options.get("input_name") is None else None
+    d = shape[-1] if shape and isinstance(shape[-1], int) else None
+    if d is None:
+        raise ValueError(
+            "recurrent=True: the graph's number of input features is not fixed, so the split "
+            "check has no rows; pass recurrent=None and let the explainer check on its data."
+        )
+    rows = np.random.default_rng(0).normal(size=(5, 8, d))
+    chosen = resolve_state_path(model, rows, recurrent=True)
+    if chosen is model:
+        raise ValueError(f"recurrent=True, but the ONNX graph: {model.model_info}")
+    return chosen

@@ -17,6 +17,11 @@ through a small protocol instead: define
         return scores, new_state                # scores (n, k); new_state: tensors / tuples
 
 and, if the batch is not on axis 1 of the state tensors, ``seqshap_state_batch_axis = 0``.
+
+Any other module -- ``forward(x)`` returning scores, the way most models are written -- is
+adapted plain, with a state path through hooks on its ``nn.GRU``/``nn.LSTM``/``nn.RNN`` layers
+as a candidate (:mod:`seqshap.models._torch_hooks`), used once the split check passes on the
+explained data (:mod:`seqshap.models._state`).
 """
 
 from __future__ import annotations
@@ -292,29 +297,64 @@ def probe_recurrent(module: Any, example: np.ndarray | None = None) -> int | Non
 def adapt_torch(
     module: Any, *, recurrent: bool | None = None, example: Any = None, **options: Any
 ) -> TorchModel:
-    """Plain or recurrent torch adapter (see the module docstring for the detection rules)."""
+    """Plain or recurrent torch adapter (see the module docstring for the detection rules).
+
+    A module in the ``forward(x, h) -> (scores, h)`` form (or with ``seqshap_forward``) that
+    passes the state probe gets :class:`TorchRecurrentModel`. Any other module gets the plain
+    :class:`TorchModel`, carrying a hooked state path (``state_candidate``) when it contains
+    unidirectional ``nn.GRU``/``nn.LSTM``/``nn.RNN`` layers; the sequence explainer uses that
+    path once the split check passed on the explained data (``model_info`` says which path and
+    why). With ``example`` (rows ``(n, T, d)``) the check runs here, on those rows;
+    ``recurrent=True`` requires it to pass (on random rows when no example is given).
+    """
+    from ._state import PLAIN, PREFIX_STATE, ModelInfo, resolve_state_path
+
     if recurrent is False:
-        return TorchModel(module, **options)
+        model = TorchModel(module, **options)
+        model.model_info = ModelInfo(PLAIN, "none", "recurrent=False was asked for.")
+        return model
+    state_axis = options.pop("state_batch_axis", None)
     protocol = hasattr(module, "seqshap_forward")
     takes_state = protocol or (_positional_params(module) or 0) >= 2
-    if not takes_state:
+    axis = probe_recurrent(module, example) if takes_state else None
+    if axis is not None:
+        model = TorchRecurrentModel(
+            module, state_batch_axis=axis if state_axis is None else state_axis, **options
+        )
+        how = "seqshap_forward(x, state)" if protocol else "forward(x, h)"
+        model.model_info = ModelInfo(
+            PREFIX_STATE, how, f"the module's {how} returns (scores, state) and passed the probe."
+        )
+        return model
+    from ._torch_hooks import hooked_candidate, random_rows
+
+    model = TorchModel(module, **options)
+    candidate, problem, detail = hooked_candidate(model)
+    if candidate is None:
+        model.model_info = ModelInfo(PLAIN, "none", f"{problem}.", detail)
         if recurrent:
             raise ValueError(
-                f"recurrent=True needs a module whose forward takes (x, h) and returns "
-                f"(scores, h), or that defines seqshap_forward(x, state); "
-                f"{type(module).__name__}.forward takes one input."
+                f"recurrent=True, but {type(module).__name__} has no state path: {problem}. "
+                "Give it forward(x, h) -> (scores, h), or define seqshap_forward(x, state)."
             )
-        return TorchModel(module, **options)
-    axis = probe_recurrent(module, example)
-    if axis is None:
-        if recurrent:
-            raise ValueError(
-                f"recurrent=True, but {type(module).__name__} failed the state probe: running a "
-                "sequence in two pieces (handing the returned state over) did not reproduce "
-                "running it whole, or it did not return (scores, state). Fix forward(x, h) or "
-                "define seqshap_forward(x, state); pass example=<one input batch> if the "
-                "number of input features cannot be inferred."
-            )
-        return TorchModel(module, **options)
-    options.setdefault("state_batch_axis", axis)
-    return TorchRecurrentModel(module, **options)
+        return model
+    model.state_candidate = candidate
+    model.model_info = ModelInfo(
+        PLAIN,
+        candidate.access,
+        "recurrent layers found; the state path is used once the split check passes on the "
+        "explained data.",
+        detail,
+    )
+    if example is None and not recurrent:
+        return model
+    rows = random_rows(module, example)
+    if rows is None:
+        raise ValueError(
+            f"recurrent=True: the number of input features of {type(module).__name__} cannot "
+            "be inferred for the split check; pass example=<an input batch (n, T, d)>."
+        )
+    chosen = resolve_state_path(model, rows, recurrent=recurrent)
+    if recurrent and chosen is model:
+        raise ValueError(f"recurrent=True, but {type(module).__name__}: {model.model_info}")
+    return chosen

@@ -27,13 +27,18 @@ def adapt(
     transformers sequence-classification models (pass ``tokenizer=``) and text-classification
     pipelines; scikit-learn, sktime and aeon estimators; plain callables.
 
-    ``recurrent``: None detects a state path where the framework allows it (torch modules
-    whose ``forward(x, h)`` returns ``(scores, h)``, ONNX graphs with state inputs/outputs);
-    True requires one; False never uses it. For a plain callable, ``recurrent=True`` declares
-    TimeSHAP's form ``f(x, h=None) -> (scores, h)``.
+    ``recurrent``: None detects a state path where the framework allows it: torch modules
+    whose ``forward(x, h)`` returns ``(scores, h)`` and ONNX graphs with state inputs/outputs
+    are used as given; plain torch modules with ``nn.GRU``/``nn.LSTM``/``nn.RNN`` layers (hooks),
+    ONNX graphs with ``GRU``/``LSTM``/``RNN`` operators (graph rewrite) and Keras models
+    chaining ``GRU``/``LSTM``/``SimpleRNN`` layers (``initial_state``) get a ``state_candidate``
+    that the sequence explainer uses once a split check on the explained data passes
+    (``model_info`` says which path and why). True requires a state path (checked now);
+    False never uses one. For a plain callable, ``recurrent=True`` declares TimeSHAP's form
+    ``f(x, h=None) -> (scores, h)``.
 
     ``options`` go to the framework adapter: ``device``, ``memory_budget``, ``output`` and
-    ``example`` (torch); ``state_inputs``, ``state_outputs``, ``input_name``, ``output_name``,
+    ``example`` (torch; ``example`` rows also for Keras: the split check runs on them now); ``state_inputs``, ``state_outputs``, ``input_name``, ``output_name``,
     ``threads`` (ONNX); ``method``, ``layout`` (scikit-learn/sktime); ``tokenizer``,
     ``output``, ``max_length`` (transformers).
     """
@@ -54,14 +59,9 @@ def adapt(
 
         return HFTextModel(model, options.pop("tokenizer", None), **options)
     if is_instance_of(model, "keras", "Model"):
-        from ._keras import KerasModel
+        from ._keras import adapt_keras
 
-        if recurrent:
-            raise ValueError(
-                "Keras models are adapted without a state path; pass recurrent=None/False, or "
-                "wrap the model in a callable f(x, h=None) -> (scores, h) with recurrent=True."
-            )
-        return KerasModel(model, **options)
+        return adapt_keras(model, recurrent=recurrent, **options)
     if is_instance_of(model, "torch", "nn.Module"):
         from ._torch import adapt_torch
 

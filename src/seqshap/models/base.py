@@ -37,6 +37,10 @@ class Model:
     recurrent: bool = False
     #: (width, dtype) of the first checked output; every later call must match it
     _output_signature: tuple[int, str] | None = None
+    #: which path the model is on and why (:class:`seqshap.models.ModelInfo`); None: not decided
+    model_info: Any = None
+    #: a state path found by the adapter, used once proved on real inputs (see ``_state.py``)
+    state_candidate: RecurrentModel | None = None
 
     def predict(self, x: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -33,7 +33,7 @@ from .._validation import (
 from ..explanation import Explanation
 from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST
-from ..models import DEFAULT_BATCH_MEMORY
+from ..models import DEFAULT_BATCH_MEMORY, ModelInfo
 from ._gate import entity_key
 from ._work import GLOBAL_CONSTRAINTS, ExecOptions, RunOptions
 from .baselines import resolve_baseline
@@ -160,6 +160,13 @@ class SequenceExplainer:
         """Names of the explained outputs; None until a sequence was seen (:meth:`prepare`)."""
         names = self.plan.output_names
         return None if names is None else list(names)
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """Which path the model is on (``"prefix-state"`` or ``"plain"``), how its states are
+        reached and why (:class:`seqshap.models.ModelInfo`); None until a sequence was seen
+        (:meth:`prepare`)."""
+        return self.plan.model_info
 
     @property
     def uses_hidden_states(self) -> bool:

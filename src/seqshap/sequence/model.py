@@ -13,6 +13,7 @@ import numpy as np
 
 from .._validation import check_output_stable, output_signature, raise_scalar_output
 from ..models import CallableModel, Model, RecurrentCallableModel, RecurrentModel, adapt
+from ..models._state import resolve_state_path
 
 
 def to_numpy(out: Any) -> np.ndarray:
@@ -88,15 +89,22 @@ def prepare_model(
     recurrent: bool | None,
     time_step: int | None,
     output: int | str | list | None,
+    check_rows: np.ndarray | None = None,
 ) -> tuple[Model, list[str], bool]:
     """Adapt ``model`` and wrap it for ``time_step``/``output``; returns
-    ``(model, output_names, per_step)``. ``probe`` is one ``(1, T, d)`` input."""
+    ``(model, output_names, per_step)``. ``probe`` is one ``(1, T, d)`` input; a state path
+    the adapter found is used once it passes the split check on ``probe`` and ``check_rows``
+    (background rows ``(m, T, d)``)."""
     base = model if isinstance(model, Model) else adapt(model, recurrent=recurrent)
+    if base.state_candidate is not None:
+        rows = probe if check_rows is None else np.concatenate([probe, check_rows], axis=0)
+        base = resolve_state_path(base, rows, recurrent=recurrent)
     if recurrent and not isinstance(base, RecurrentModel):
+        why = f" ({base.model_info})" if base.model_info is not None else ""
         raise TypeError(
             "recurrent=True needs a model that exposes its hidden state: a callable "
             "f(x, h=None) -> (scores, h) or a seqshap RecurrentModel adapter; received "
-            f"{type(base).__name__}. Pass recurrent=None or False to use the plain path."
+            f"{type(base).__name__}{why}. Pass recurrent=None or False to use the plain path."
         )
     if isinstance(base, RecurrentModel):
         raw = base.forward(probe, None)[0]

@@ -54,6 +54,7 @@ from ..games import MaskedGame
 from ..games.recurrent import DEFAULT_CALL_COST, RecurrentMaskedGame
 from ..links import get_link
 from ..models import Model, PrefixCache, RecurrentModel
+from ..models._state import PLAIN, PREFIX_STATE, ModelInfo, model_info
 from .baselines import Background, background_for
 from .model import prepare_model
 from .players import (
@@ -391,6 +392,7 @@ class SequencePlan:
                 recurrent=self.recurrent,
                 time_step=self.time_step,
                 output=self.output,
+                check_rows=self._check_rows(seq),
             )
             use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
             if use_states and per_step and self.time_step not in (None, -1):
@@ -400,6 +402,25 @@ class SequencePlan:
             self.model, self.output_names, self.uses_hidden_states = model, out_names, use_states
         if not keep_states:
             self.clear_states()  # one sequence at a time: never reuse across model changes
+
+    def _check_rows(self, seq: np.ndarray) -> np.ndarray | None:
+        """Background rows for the model's split check (None when they do not fit ``seq``)."""
+        try:
+            return self.background_for(seq).data[:7]
+        except ValueError:
+            return None
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """Which path the model is on (``"prefix-state"`` or ``"plain"``), how its states are
+        reached and why; None before :meth:`prepare`."""
+        if self.model is None:
+            return None
+        info = model_info(self.model)
+        if info.path == PREFIX_STATE and not self.uses_hidden_states:
+            why = "recurrent=False" if self.recurrent is False else f"time_step={self.time_step}"
+            return ModelInfo(PLAIN, info.access, f"{why} was asked for.", info.detail)
+        return info
 
     def clear_states(self) -> None:
         """Forget the cached prefix states (a no-op on the plain path)."""
