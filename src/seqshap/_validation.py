@@ -150,3 +150,19 @@ def check_names(names: Any, *, n: int, name: str, default_prefix: str) -> list[s
     if len(names) != n:
         raise ValueError(f"{name} must have {n} entries; received {len(names)}.")
     return names
+
+
+def check_output_names(names: Any) -> list[str] | None:
+    """``output_names=``: None or a sequence of distinct labels (turned into strings)."""
+    if names is None:
+        return None
+    if isinstance(names, str | bytes) or not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(
+            "output_names must be a list of names, one per model output (e.g. ['walking', "
+            f"'running']); received {type(names).__name__}."
+        )
+    out = [str(n) for n in names]
+    if len(set(out)) != len(out):
+        dup = sorted({n for n in out if out.count(n) > 1})
+        raise ValueError(f"output_names must be distinct; {dup} repeat(s) in {out}.")
+    return out

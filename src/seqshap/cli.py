@@ -9,9 +9,11 @@ stderr; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -319,9 +321,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
             seed=args.seed,
             link=args.link,
             output=output,
+            output_names=_parse_list(args.output_names),
         )
+        # a wrong --output / --output-names fails here as a usage error (on a copy: the
+        # explainer itself stays unprepared, so that worker processes can receive it)
+        copy.copy(explainer).prepare(seqs[0])
     except (ValueError, TypeError) as exc:  # options that do not fit the data or the model
         raise UsageError(str(exc)) from None
+    if not args.baseline_data and args.baseline in BASELINES[:-1] and not args.quiet:
+        print(baseline_notice(args.baseline), file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     formats = ["csv"]
@@ -367,8 +375,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _plot_output(args: argparse.Namespace) -> int | str:
-    return 0 if args.output is None or args.output.lstrip("-").isdigit() else args.output
+def baseline_notice(name: str) -> str:
+    """The one-line notice printed when the named baseline comes from the explained data."""
+    return (
+        f"note: the {name} baseline is computed from the sequences being explained (--data); "
+        "pass --baseline-data FILE (e.g. training sequences) for a reference independent of them."
+    )
+
+
+def _plot_outputs(names: list[str]) -> list[tuple[int, str]]:
+    """``(index, file suffix)`` of every explained output: one plot file per output."""
+    if len(names) == 1:
+        return [(0, "")]
+    slugs = [
+        re.sub(r"[^A-Za-z0-9]+", "-", n).strip("-").lower() or str(o) for o, n in enumerate(names)
+    ]
+    if len(set(slugs)) != len(slugs):
+        slugs = [f"{o}-{s}" for o, s in enumerate(slugs)]
+    return [(o, f"_{s}") for o, s in enumerate(slugs)]
 
 
 def _write_local(
@@ -382,27 +406,41 @@ def _write_local(
         write_table(exp.to_frame(), out / f"{level}s", formats, files)
     if local.pruning is not None:
         write_table(local.pruning.curve, out / "pruning", formats, files)
+    first = next(iter(local.levels.values()), None)
+    names = list(first.output_names) if first is not None else []
     if not args.no_plots:
-        o = 0 if args.output is not None else _plot_output(args)  # explained outputs only
-        if local.pruning is not None:
-            save_plot(
-                lambda ax: plots.pruning_plot(local.pruning, output=o, ax=ax),
-                out / "pruning",
-                files,
-            )
         if local.event is not None:
-            size = (5.5, min(24.0, 1.5 + 0.2 * local.event.n_players))
             save_plot(
-                lambda ax: plots.event_heatmap(local.event, ax=ax), out / "events", files, size
+                lambda ax: plots.event_heatmap(local.event, ax=ax),
+                out / "events",
+                files,
+                (min(3.0 + 1.3 * len(names), 12.0), 6.5),
             )
-        if local.feature is not None:
-            save_plot(lambda ax: plots.bar(local.feature, output=o, ax=ax), out / "features", files)
-        if local.cell is not None:
-            save_plot(
-                lambda ax: plots.cell_heatmap(local.cell, output=o, ax=ax), out / "cells", files
-            )
-        if local.window is not None:
-            save_plot(lambda ax: plots.bar(local.window, output=o, ax=ax), out / "windows", files)
+        for o, suffix in _plot_outputs(names):  # every explained output (the model's classes)
+            if local.pruning is not None:
+                save_plot(
+                    lambda ax, o=o: plots.pruning_plot(local.pruning, output=o, ax=ax),
+                    out / f"pruning{suffix}",
+                    files,
+                )
+            if local.feature is not None:
+                save_plot(
+                    lambda ax, o=o: plots.bar(local.feature, output=o, ax=ax),
+                    out / f"features{suffix}",
+                    files,
+                )
+            if local.cell is not None:
+                save_plot(
+                    lambda ax, o=o: plots.cell_heatmap(local.cell, output=o, ax=ax),
+                    out / f"cells{suffix}",
+                    files,
+                )
+            if local.window is not None:
+                save_plot(
+                    lambda ax, o=o: plots.bar(local.window, output=o, ax=ax),
+                    out / f"windows{suffix}",
+                    files,
+                )
         try:
             from .report import report
         except ImportError:  # pragma: no cover - the report ships with the package
@@ -410,8 +448,7 @@ def _write_local(
         if report is not None:
             report(local=local, path=out / "report.html", title=f"seqshap: {Path(args.data).name}")
             files.append(out / "report.html")
-    first = next(iter(local.levels.values()), None)
-    return list(first.output_names) if first is not None else []
+    return names
 
 
 def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]:
@@ -444,23 +481,26 @@ def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]
         write_table(run.pruning_frame(), out / "pruning", formats, files)
         stats = run.pruning_stats()
         write_table(stats, out / "pruning_stats", formats, files)
+    names = [str(o) for o in pd.unique(table["output"])]
     if not args.no_plots:
-        o = 0 if args.output is not None else _plot_output(args)
-        if not events.empty:
-            save_plot(
-                lambda ax: plots.global_event_plot(events, output=o, ax=ax), out / "events", files
-            )
-        if not features.empty:
-            save_plot(
-                lambda ax: plots.global_feature_plot(features, output=o, ax=ax),
-                out / "features",
-                files,
-            )
+        for o, suffix in _plot_outputs(names):  # every explained output (the model's classes)
+            if not events.empty:
+                save_plot(
+                    lambda ax, o=o: plots.global_event_plot(events, output=o, ax=ax),
+                    out / f"events{suffix}",
+                    files,
+                )
+            if not features.empty:
+                save_plot(
+                    lambda ax, o=o: plots.global_feature_plot(features, output=o, ax=ax),
+                    out / f"features{suffix}",
+                    files,
+                )
         if stats is not None:
             save_plot(
                 lambda ax: plots.pruning_stats_plot(stats, ax=ax), out / "pruning_stats", files
             )
-    return [str(o) for o in pd.unique(table["output"])]
+    return names
 
 
 # ------------------------------------------------------------------------------ demo
@@ -582,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument(
         "--output", metavar="NAME|INDEX", help="explain only this model output (default: all)"
+    )
+    ex.add_argument(
+        "--output-names",
+        metavar="A,B,...",
+        help="names of the model's outputs, e.g. class names (default: from the model, else "
+        "'output 0', ...); --output may then name one",
     )
     ex.add_argument(
         "--link",

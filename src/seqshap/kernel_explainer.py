@@ -31,7 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_budget, check_int, check_names, check_random_state
+from ._validation import (
+    check_array,
+    check_budget,
+    check_int,
+    check_names,
+    check_output_names,
+    check_random_state,
+)
 from .background import Background, as_background
 from .estimators import default_budget, estimate
 from .explanation import Explanation, explanation_from_estimates
@@ -41,6 +48,8 @@ from .models import adapt
 
 _L1_PATTERN = re.compile(r"num_features\(\d+\)")
 _SHAP_KWARGS = {"keep_index", "keep_index_ordered"}
+#: seconds before a progress bar appears (work that ends sooner shows none)
+PROGRESS_DELAY = 1.0
 
 
 class KernelExplainer:
@@ -53,6 +62,8 @@ class KernelExplainer:
         (feature names from its columns), scipy.sparse matrix, or a summary from
         :func:`seqshap.kmeans` / :func:`seqshap.sample` (or ``shap.kmeans``).
     feature_names : names of the columns (default: DataFrame columns, else ``"Feature i"``).
+    output_names : names of the model's k outputs (default: the names the model carries, e.g.
+        a scikit-learn classifier's ``classes_``, else ``"output 0"`` …).
     link : ``"identity"`` or ``"logit"`` (values then explain log-odds).
     batch_size : most rows per model call.
     seed : seed of the local random generator (None: fresh entropy each call).
@@ -69,13 +80,14 @@ class KernelExplainer:
         batch_size: int = 1024,
         seed: int | None = 0,
         method: str = "kernel",
+        output_names: list[str] | None = None,
         **kwargs: Any,
     ):
         unknown = set(kwargs) - _SHAP_KWARGS
         if unknown:
             raise TypeError(
                 f"KernelExplainer got unexpected keyword argument(s) {sorted(unknown)}; accepted are "
-                "model, data, feature_names, link, batch_size, seed, method."
+                "model, data, feature_names, link, batch_size, seed, method, output_names."
             )
         if method not in ("kernel", "exact", "permutation", "auto"):
             raise ValueError(
@@ -97,6 +109,16 @@ class KernelExplainer:
         null = self._predict(self.data.data)
         self.n_outputs = null.shape[1]
         self._fnull = self._link(self.data.weights @ null)
+        names = check_output_names(output_names)
+        if names is None:
+            carried = getattr(self.model, "output_names", None)
+            names = list(carried) if carried and len(carried) == self.n_outputs else None
+        elif len(names) != self.n_outputs:
+            raise ValueError(
+                f"output_names has {len(names)} names but the model returns {self.n_outputs} "
+                "output(s) per row; give one name per output."
+            )
+        self.output_names: list[str] | None = names
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         parts = [self.model(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
@@ -141,11 +163,11 @@ class KernelExplainer:
         l1 = _check_l1_reg(l1_reg)
         seeds = np.random.SeedSequence(self.seed).spawn(len(x))
         estimates, rows = [], []
-        iterator = range(len(x))
-        if not silent:
-            from tqdm.auto import tqdm
+        iterator: Any = range(len(x))
+        if not silent and len(x) > 1:  # a bar only for work that can take a while
+            from tqdm.auto import tqdm  # notebook widget in Jupyter, text elsewhere
 
-            iterator = tqdm(iterator, desc="seqshap", unit="row")
+            iterator = tqdm(iterator, desc="seqshap", unit="row", delay=PROGRESS_DELAY)
         for i in iterator:
             est, n_rows = self._explain_row(x[i], budget, l1, np.random.default_rng(seeds[i]))
             estimates.append(est)
@@ -155,6 +177,7 @@ class KernelExplainer:
         return explanation_from_estimates(
             estimates,
             player_names=self.feature_names,
+            output_names=self.output_names,
             data=x,
             level="feature",
             budget=budget,
@@ -242,6 +265,7 @@ class KernelExplainer:
             "batch_size": self.batch_size,
             "seed": self.seed,
             "method": self.method,
+            "output_names": self.output_names,
         }
         np.savez_compressed(
             path,
@@ -270,6 +294,7 @@ class KernelExplainer:
             batch_size=settings["batch_size"],
             seed=settings["seed"],
             method=settings["method"],
+            output_names=settings.get("output_names"),
         )
 
 

@@ -270,7 +270,15 @@ def _drive(
         "parent_seconds": 0.0,
     }
     n_seen = 0
-    bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
+    # a bar only for work that takes a while: more than one sequence, shown after a second
+    bar = tqdm(
+        total=n_total,
+        unit="seq",
+        desc="seqshap",
+        disable=not progress or (n_total is not None and n_total <= 1),
+        delay=1.0,
+        smoothing=0.1,
+    )
 
     def timed(gen: Iterator[Chunk]) -> Iterator[Chunk]:
         """Chunks, counting the time spent reading and gating them."""

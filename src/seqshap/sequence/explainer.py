@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_budget, check_int, check_names, check_random_state, check_tol
+from .._validation import (
+    check_budget,
+    check_int,
+    check_names,
+    check_output_names,
+    check_random_state,
+    check_tol,
+)
 from ..estimators import METHODS, default_budget, estimate
 from ..explanation import Explanation, explanation_from_estimates
 from ..games import MaskedGame
@@ -99,6 +106,9 @@ class SequenceExplainer:
     data : training sequences (``(n, T, d)``, a list of ``(T_i, d)``, or events ``(N, d)``) for
         the named baselines.
     feature_names : d names (default ``"Feature 0"`` …).
+    output_names : k names of the model's outputs (class names; default: the names the model
+        carries — scikit-learn ``classes_``, Hugging Face ``id2label``, ONNX metadata — else
+        ``"output 0"`` …). ``output`` may then select by these names.
     link : ``"identity"`` or ``"logit"`` (values explain log-odds of probabilities).
     output : index, name, or list of them: the outputs explained (default all, in one pass).
     time_step : for models with one output per time step ``(n, T, k)``, the step explained
@@ -119,6 +129,7 @@ class SequenceExplainer:
         data: Any = None,
         *,
         feature_names: Sequence[str] | None = None,
+        output_names: Sequence[str] | None = None,
         link: str = "identity",
         output: int | str | Sequence[int | str] | None = None,
         time_step: int | None = None,
@@ -145,6 +156,7 @@ class SequenceExplainer:
             time_step = check_int(time_step, name="time_step")
         self.time_step = time_step
         self.output = output
+        self._output_names_arg = check_output_names(output_names)
         self.model = model
         names = list(feature_names) if feature_names is not None else None
         self._background = resolve_baseline(baseline, data, len(names) if names else None)
@@ -191,6 +203,7 @@ class SequenceExplainer:
                 recurrent=self.recurrent,
                 time_step=self.time_step,
                 output=self.output,
+                output_names=self._output_names_arg,
             )
             use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
             if use_states and per_step and self.time_step not in (None, -1):
