@@ -26,6 +26,7 @@ from ._common import (
     output_index,
     tooltip,
     truncate,
+    uncertainty_note,
     wrap,
 )
 
@@ -497,14 +498,18 @@ def heatmap(
         )
     vals = exp.values[:, :, o]
     shown, rest = order_by_importance(np.abs(vals).mean(axis=0), max_display)
+    ses = exp.std_errors[:, :, o]
     rows = [vals[:, j] for j in shown]
+    se_rows = [ses[:, j] for j in shown]
     labels = [truncate(exp.player_names[j], max_label) for j in shown]
     names = [exp.player_names[j] for j in shown]
     if len(rest):
         rows.append(vals[:, rest].sum(axis=1))
+        se_rows.append(np.sqrt((ses[:, rest] ** 2).sum(axis=1)))
         labels.append(f"{len(rest)} other players")
         names.append(f"{len(rest)} other players")
     grid = np.vstack(rows)
+    std = np.vstack(se_rows)
     if instance_order == "output":
         cols = np.argsort(exp.outputs[:, o], kind="stable")
     elif instance_order == "similarity" and exp.n_instances > 2:
@@ -513,7 +518,7 @@ def heatmap(
         cols = leaves_list(linkage(vals, method="average"))
     else:
         cols = np.arange(exp.n_instances)
-    grid = grid[:, cols]
+    grid, std = grid[:, cols], std[:, cols]
     fig, ax = figure_and_axes(
         ax, (max(6.0, min(12.0, 3 + 0.12 * exp.n_instances)), _label_height(len(rows)))
     )
@@ -524,11 +529,15 @@ def heatmap(
         grid,
         row_names=names,
         col_names=[f"instance {c}" for c in cols],
+        std=std,
         annotate=False,
     )
     ax.set_yticks(np.arange(len(labels)), labels)
     step = max(1, len(cols) // 12)
     ax.set_xticks(np.arange(0, len(cols), step), [str(c) for c in cols[::step]])
     ax.set_xlabel(f"instances (ordered by {instance_order})")
-    ax.set_title(truncate(f"attribution to {exp.output_names[o]}", 60), fontsize=10)
+    ax.set_title(
+        truncate(f"attribution to {exp.output_names[o]}", 60) + uncertainty_note(std, exp.exact),
+        fontsize=10,
+    )
     return finish(ax, show)
