@@ -1,6 +1,7 @@
 """AReM for benchmarks: the TimeSHAP tutorial's data, preprocessing and model.
 
-Reads ``/work/shared/data/arem`` (or ``$SEQSHAP_AREM``; never copied into the repository) and
+Reads the folder ``$SEQSHAP_AREM_DIR``, or by default ``../shared/data/arem`` relative to the
+repository root (never copied into the repository; the tests use the same rule), and
 reproduces the tutorial: 5 activities x 15 recordings of 480 x 6 RSS features; the 479-row
 ``sitting/dataset8.csv`` dropped as the tutorial does; 4 recording ids held out for test
 (drawn with a local ``RandomState(seed)``, so the split is reproducible but not the
@@ -19,7 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-AREM_DIR = Path(os.environ.get("SEQSHAP_AREM", "/work/shared/data/arem"))
+
+def arem_dir() -> Path:
+    """``$SEQSHAP_AREM_DIR`` if set, else ``../shared/data/arem`` beside the repository."""
+    env = os.environ.get("SEQSHAP_AREM_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arem"
+
+
+AREM_DIR = arem_dir()
 RAW_FEATURES = ["avg_rss12", "var_rss12", "avg_rss13", "var_rss13", "avg_rss23", "var_rss23"]
 MODEL_FEATURES = [f"p_{f}_normalized" for f in RAW_FEATURES]
 PLOT_FEATS = {
@@ -53,7 +63,7 @@ def load_arem(directory: Path | str = AREM_DIR) -> pd.DataFrame:
     directory = Path(directory)
     if not directory.exists():
         raise FileNotFoundError(
-            f"AReM data not found at {directory}; set SEQSHAP_AREM to its folder."
+            f"AReM data not found at {directory}; set SEQSHAP_AREM_DIR to its folder."
         )
     frames = []
     for activity in ACTIVITIES:

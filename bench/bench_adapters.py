@@ -2,7 +2,7 @@
 
 Model: 2-layer GRU(32) → Linear → sigmoid on sequences of T=480 steps × d=6 features (the
 TimeSHAP tutorial's AReM model; untrained weights: throughput does not depend on them). Inputs
-are real AReM sequences from ../shared/data/arem (tiled to the number of rows). Each row is a
+are real AReM sequences from $SEQSHAP_AREM_DIR or ../shared/data/arem (tiled to the number of rows). Each row is a
 whole 480-step sequence; "state path" rows run the last 60 steps from a prefix state (what the
 sequence explainer does beyond the pruned prefix), so they are cheaper per row.
 
@@ -26,7 +26,8 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 T, D, HIDDEN, LAYERS = 480, 6, 32, 2
-AREM = Path(__file__).resolve().parents[2] / "shared" / "data" / "arem"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _arem import AREM_DIR as AREM  # noqa: E402
 
 
 def arem_rows(n: int) -> np.ndarray:

@@ -6,7 +6,7 @@
 Needs TimeSHAP 1.0.4 (``pip install timeshap==1.0.4 --no-deps`` plus altair,
 feedzai-altair-theme, plotly, seaborn; it imports with current shap only after
 ``shap.explainers._kernel.Kernel = shap.KernelExplainer``, done below) and the AReM data
-(``/work/shared/data/arem`` or ``$SEQSHAP_AREM``).
+(``$SEQSHAP_AREM_DIR`` or ``../shared/data/arem``; see ``bench/_arem.py``).
 
 Workload (the tutorial's): 2-layer GRU(32) -> Linear -> Sigmoid trained on "cycling vs rest",
 average-event baseline (median of the training events), pruning tolerance 0.025,

@@ -15,6 +15,7 @@ prints the largest difference of their values. Needs torch (``pip install seqsha
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -96,7 +97,10 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/arem")
+        "--data",
+        default=os.environ.get("SEQSHAP_AREM_DIR")
+        or str(Path(__file__).resolve().parents[2] / "shared/data/arem"),
+        help="AReM folder (default: $SEQSHAP_AREM_DIR, else ../shared/data/arem)",
     )
     parser.add_argument("--out", default="arem_out")
     parser.add_argument("--compare", action="store_true", help="time recurrent vs plain path")

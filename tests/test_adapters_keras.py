@@ -7,11 +7,15 @@ import os
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("KERAS_BACKEND", "torch")  # conftest.py sets it before any import
 pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
-if keras.backend.backend() != "torch":  # pragma: no cover - another test imported keras first
-    pytest.skip("keras was imported with another backend", allow_module_level=True)
+if keras.backend.backend() != "torch":  # pragma: no cover - the user's KERAS_BACKEND says so
+    pytest.skip(
+        f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r} in the environment; these tests "
+        "run keras on torch",
+        allow_module_level=True,
+    )
 
 from seqshap.models import KerasModel, adapt, load_model  # noqa: E402
 

@@ -33,19 +33,26 @@ import numpy as np
 class NumpyRNN:
     """f(x, h=None) -> (scores, h); elementwise arithmetic (row results batch-independent)."""
 
-    def __init__(self, d=3, hidden=4, seed=0, delay=0.0):
+    def __init__(self, d=3, hidden=4, seed=0, hold_after=None):
         g = np.random.default_rng(seed)
         self.w = g.normal(size=(d, hidden)) * 0.8
         self.u = g.normal(size=(hidden, hidden)) * 0.5
         self.v = g.normal(size=hidden) * 1.5
         self.hidden = hidden
-        self.delay = delay
+        # (out folder, n): once n parts are on disk, every call announces it and blocks, so a
+        # test can kill the run mid-way without racing a clock
+        self.hold_after = hold_after
 
     def __call__(self, x, h=None):
-        if self.delay:
+        if self.hold_after is not None:
+            import pathlib
             import time
 
-            time.sleep(self.delay)
+            out, n = self.hold_after
+            if len(list(pathlib.Path(out).glob("part-*.parquet"))) >= n:
+                (pathlib.Path(out).parent / "holding").touch()
+                while True:
+                    time.sleep(1)
         x = np.asarray(x, dtype=float)
         hs = np.zeros((len(x), self.hidden)) if h is None else np.asarray(h)[0]
         for t in range(x.shape[1]):
@@ -128,8 +135,8 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
             from seqshap.runner import explain_many
             from seqshap.sequence import SequenceExplainer
 
-            delay = float(sys.argv[2])
-            ex = SequenceExplainer(NumpyRNN(delay=delay), np.zeros(3), method="kernel",
+            hold = (sys.argv[1], 3) if sys.argv[2] == "hold" else None
+            ex = SequenceExplainer(NumpyRNN(hold_after=hold), np.zeros(3), method="kernel",
                                    budget=24, seed=11)
             explain_many(ex, data({n}), out=sys.argv[1], levels=("event", "feature"),
                          pruning_tol=[0.01, 0.05], chunk_size=2, concurrency=2,
@@ -138,26 +145,29 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
         )
     )
     out = tmp_path / "killed"
+    holding = tmp_path / "holding"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, str(script), str(out), "0.004"], env=env)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), "hold"], env=env)
     n_chunks = n // 2
-    deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline:
-            done = len(list(out.glob("part-*.parquet"))) if out.exists() else 0
-            if done >= 3:
-                break
+        # no clock: the model blocks once 3 parts are written and says so; a run that ends
+        # (or fails) before that is a failure, not a race
+        while not holding.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended (exit {proc.returncode}) before it could be killed")
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     done_at_kill = len(list(out.glob("part-*.parquet")))
     assert 3 <= done_at_kill < n_chunks, "the kill must land mid-run"
     # the same command again resumes and finishes
-    subprocess.run([sys.executable, str(script), str(out), "0"], env=env, check=True)
+    subprocess.run([sys.executable, str(script), str(out), "run"], env=env, check=True)
     clean = tmp_path / "clean"
-    subprocess.run([sys.executable, str(script), str(clean), "0"], env=env, check=True)
+    subprocess.run([sys.executable, str(script), str(clean), "run"], env=env, check=True)
     resumed, uninterrupted = read_parts(out), read_parts(clean)
     assert len(uninterrupted) > 0
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)

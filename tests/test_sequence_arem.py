@@ -2,7 +2,8 @@
 
 Trains a 2-layer GRU(32) for 8 full-batch epochs (Adam, lr 0.01) on z-scored, clipped
 sequences and explains a cycling test sequence against the average event with pruning
-(tol 0.025). Reads the data from ../shared/data/arem (skipped when it is absent).
+(tol 0.025). Reads the data from $SEQSHAP_AREM_DIR, else ../shared/data/arem relative to the
+repository root (``conftest.AREM_DIR``; skipped when it is absent).
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import AREM_DIR  # noqa: E402
+
 from seqshap.sequence import SequenceExplainer, mean_event  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "arem"
+ROOT = AREM_DIR
 FEATURES = ["avg_rss12", "var_rss12", "avg_rss13", "var_rss13", "avg_rss23", "var_rss23"]
 ACTIVITIES = ("cycling", "lying", "sitting", "standing", "walking")
 
-pytestmark = pytest.mark.skipif(not ROOT.is_dir(), reason=f"AReM data not found at {ROOT}")
+pytestmark = pytest.mark.skipif(
+    not ROOT.is_dir(), reason=f"AReM data not found at {ROOT}; set SEQSHAP_AREM_DIR to its folder"
+)
 
 
 def _read(path: Path) -> np.ndarray:
