@@ -124,22 +124,25 @@ def run_demo(
     )
     _write_table(
         pd.DataFrame(
-            {"entity": np.arange(len(x_te)), "label": y_te, "predicted": pred}
+            {"entity": [f"test-{j}" for j in range(len(x_te))], "label": y_te, "predicted": pred}
             | {f"p_{c}": probs[:, j] for j, c in enumerate(classes)}
         ),
         tables / "predictions",
         files,
     )
 
-    explainer = SequenceExplainer(model, "mean_event", data=x_tr, feature_names=features)
+    explainer = SequenceExplainer(
+        model, "mean_event", data=x_tr, feature_names=features, output_names=classes
+    )
+    ids = [f"test-{j}" for j in range(len(x_te))]  # one id per sequence in every table
     hits = np.flatnonzero(y_te == LOCAL_CLASS)
     i = int(hits[0]) if len(hits) else 0
     k = int(probs[i].argmax())
     local = explainer.explain(
-        x_te[i], levels=("event", "feature", "cell"), pruning_tol=tol, entity=i
+        x_te[i], levels=("event", "feature", "cell"), pruning_tol=tol, entity=ids[i]
     )
     say(
-        f"local  test sequence {i} ({y_te[i]}, predicted {classes[k]} p={probs[i, k]:.3f}): "
+        f"local  test sequence {ids[i]} ({y_te[i]}, predicted {classes[k]} p={probs[i, k]:.3f}): "
         f"pruning at tol {tol} keeps the last {-local.pruning.pruned_index} of {x_te.shape[1]} "
         f"events; {local.event.n_players} event, {local.feature.n_players} feature and "
         f"{local.cell.n_players} cell players "
@@ -165,7 +168,6 @@ def run_demo(
         lambda ax: plots.cell_heatmap(local.cell, output=k, ax=ax), figures / "local_cells", files
     )
 
-    ids = [f"test-{j}" for j in range(len(x_te))]
     glob = explainer.explain_global(
         x_te, levels=("event", "feature"), pruning_tol=tol, entity_ids=ids
     )
@@ -191,7 +193,7 @@ def run_demo(
     )
     _save_plot(lambda ax: plots.pruning_stats_plot(stats, ax=ax), figures / "pruning_stats", files)
 
-    report = _maybe_report(local, glob, out / "report.html", name)
+    report = _maybe_report(local, glob, out / "report.html", list(y_te))
     if report is not None:
         files.append(report)
     seconds = time.perf_counter() - start
@@ -207,13 +209,19 @@ def run_demo(
     return DemoResult(out=out, files=files, summary=summary, seconds=seconds)
 
 
-def _maybe_report(local: Any, glob: Any, path: Path, output: str) -> Path | None:
-    """The self-contained HTML report, when :mod:`seqshap.report` is available."""
+def _maybe_report(local: Any, glob: Any, path: Path, labels: list[str]) -> Path | None:
+    """The self-contained HTML report, when :mod:`seqshap.report` is available: every sequence
+    explained for its predicted class, one global section per class, labels beside them."""
     try:
         from .report import report
     except ImportError:
         return None
     report(
-        local=local, global_=glob, path=path, title="seqshap demo: BasicMotions GRU", output=output
+        local=local,
+        global_=glob,
+        path=path,
+        title="seqshap demo: BasicMotions GRU",
+        output="predicted",
+        labels=labels,
     )
     return path

@@ -81,6 +81,12 @@ class LocalExplanation:
     def levels(self) -> dict[str, Explanation]:
         return {name: getattr(self, name) for name in LEVELS if getattr(self, name) is not None}
 
+    def _repr_html_(self) -> str:
+        """Notebook display: one line per level and a small plot (lazy: a display hook)."""
+        from ..report._repr import local_html
+
+        return local_html(self)
+
     def to_frame(self) -> pd.DataFrame:
         """All levels in one tidy table (columns of ``Explanation.to_frame()``; ``level``
         tells them apart), plus ``entity``."""

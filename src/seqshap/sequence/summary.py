@@ -47,6 +47,12 @@ class GlobalExplanation:
         levels = sorted({name for loc in self.locals for name in loc.levels})
         return f"<GlobalExplanation sequences={len(self)} levels={levels} tol={self.tol}>"
 
+    def _repr_html_(self) -> str:
+        """Notebook display: predicted classes, mean |feature value| table and a small plot."""
+        from ..report._repr import global_html
+
+        return global_html(self)
+
     # ------------------------------------------------------------------ pruning
     def pruning_frame(self, tols: Sequence[float] | float | None = None) -> pd.DataFrame:
         """Pruned index of every sequence at each tolerance: columns ``entity``, ``tol``,
