@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -114,14 +112,20 @@ def test_no_progress_bar_for_one_row(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_progress_bar_for_slow_multi_row_work(capsys):
-    def slow(x):
-        time.sleep(0.3)
-        return x.sum(1)
-
-    ke = KernelExplainer(slow, np.zeros((1, 2)), method="exact")
-    ke.shap_values(np.ones((2, 2)))  # a few calls of 0.3 s per row: the bar appears after 1 s
+def test_progress_bar_for_several_rows(capsys):
+    ke = KernelExplainer(lambda x: x.sum(1), np.zeros((1, 2)), method="exact")
+    ke.shap_values(np.ones((3, 2)))
     err = capsys.readouterr().err
-    assert "seqshap" in err and "row" in err
-    ke.shap_values(np.ones((2, 2)), silent=True)
+    assert "seqshap" in err and "3/3" in err
+    ke.shap_values(np.ones((3, 2)), silent=True)
     assert capsys.readouterr().err == ""
+
+
+def test_runner_shows_no_bar_for_one_sequence(capsys):
+    from seqshap.runner import explain_many
+
+    ex = SequenceExplainer(three_scores, "zeros")
+    explain_many(ex, np.ones((1, 4, 2)), levels=("feature",), pruning_tol=None, progress=True)
+    assert capsys.readouterr().err == ""
+    explain_many(ex, np.ones((2, 4, 2)), levels=("feature",), pruning_tol=None, progress=True)
+    assert "2/2" in capsys.readouterr().err

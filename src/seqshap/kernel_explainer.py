@@ -48,8 +48,6 @@ from .models import adapt
 
 _L1_PATTERN = re.compile(r"num_features\(\d+\)")
 _SHAP_KWARGS = {"keep_index", "keep_index_ordered"}
-#: seconds before a progress bar appears (work that ends sooner shows none)
-PROGRESS_DELAY = 1.0
 
 
 class KernelExplainer:
@@ -167,7 +165,7 @@ class KernelExplainer:
         if not silent and len(x) > 1:  # a bar only for work that can take a while
             from tqdm.auto import tqdm  # notebook widget in Jupyter, text elsewhere
 
-            iterator = tqdm(iterator, desc="seqshap", unit="row", delay=PROGRESS_DELAY)
+            iterator = tqdm(iterator, desc="seqshap", unit="row")
         for i in iterator:
             est, n_rows = self._explain_row(x[i], budget, l1, np.random.default_rng(seeds[i]))
             estimates.append(est)

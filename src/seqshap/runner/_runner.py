@@ -270,13 +270,12 @@ def _drive(
         "parent_seconds": 0.0,
     }
     n_seen = 0
-    # a bar only for work that takes a while: more than one sequence, shown after a second
+    # a bar only for more than one sequence (tqdm.auto: a widget in notebooks, text elsewhere)
     bar = tqdm(
         total=n_total,
         unit="seq",
         desc="seqshap",
         disable=not progress or (n_total is not None and n_total <= 1),
-        delay=1.0,
         smoothing=0.1,
     )
 
