@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from seqshap.games import MaskedGame  # noqa: E402
-from seqshap.games.recurrent import RecurrentMaskedGame, split_values  # noqa: E402
+from seqshap.games.recurrent import RecurrentMaskedGame  # noqa: E402
 from seqshap.links import identity  # noqa: E402
 from seqshap.models import CallableModel, RecurrentCallableModel  # noqa: E402
 from seqshap.sequence.players import (  # noqa: E402
@@ -17,7 +17,7 @@ from seqshap.sequence.players import (  # noqa: E402
     feature_players,
     window_players,
 )
-from seqshap.sequence.pruning import plain_split_values  # noqa: E402
+from seqshap.sequence.pruning import plain_split_values, split_values  # noqa: E402
 from seqshap.testing import brute_force_shapley  # noqa: E402
 
 T, D, K = 7, 3, 2

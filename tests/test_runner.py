@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 
@@ -72,13 +71,12 @@ def test_shared_batches_equal_one_at_a_time_and_fewer_calls():
     """map_shared packs the calls of concurrent estimations; values are bit-identical."""
     data = _data(n=9, ragged=False)
     ex = _explainer("kernel", 30)
-    ex._prepare(data[0][1])
-    model, names, states = ex._prepared
+    ex.prepare(data[0][1])
+    model = ex.plan.model
     opts = RunOptions(levels=("event", "feature"), tolerances=(0.02,))
 
     def one(shared_model, item):
-        local = copy.copy(ex)
-        local._prepared = (shared_model, names, states)
+        local = ex.plan.with_model(shared_model)
         _, res = explain_sequence(local, item[1], item[0], opts, entropy=3)
         return np.concatenate([e.values.ravel() for _, loc in res for e in loc.levels.values()])
 
@@ -281,7 +279,7 @@ def test_model_failure_on_one_sequence_is_reported():
     data = _data(n=5)
     data[2] = ("e2", data[2][1] + 100.0)
     ex = SequenceExplainer(Fussy(3), np.zeros(3), seed=0)
-    ex._prepare(data[0][1])  # probe on a good sequence
+    ex.prepare(data[0][1])  # probe on a good sequence
     run = explain_many(ex, data, on_error="skip", concurrency=4, **KW)
     assert list(run.errors["entity"]) == ["e2"]
     assert "overflow in the model" in run.errors["reason"].iloc[0]
@@ -314,7 +312,7 @@ def test_user_objects_untouched():
     arrays = [x.copy() for _, x in data]
     ex = _explainer()
     explain_many(ex, data, **KW)
-    assert ex._prepared is None and ex.feature_names is None
+    assert not ex.plan.prepared and ex.feature_names is None
     for (_, x), y in zip(data, arrays):
         np.testing.assert_array_equal(x, y)
 

@@ -9,7 +9,6 @@ stderr; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import copy
 import difflib
 import json
 import os
@@ -278,6 +277,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     run through :func:`seqshap.runner.explain_many` (shared batches, ``--jobs`` processes,
     progress bar, ``--resume``); its numbers do not depend on ``--jobs``."""
     from .sequence import SequenceExplainer
+    from .sequence.inputs import check_sequence
 
     start = time.perf_counter()
     features = _parse_list(args.features)
@@ -323,9 +323,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
             output=output,
             output_names=_parse_list(args.output_names),
         )
-        # a wrong --output / --output-names fails here as a usage error (on a copy: the
-        # explainer itself stays unprepared, so that worker processes can receive it)
-        copy.copy(explainer).prepare(seqs[0])
+        # a wrong --output / --output-names fails here as a usage error (on a copy of the
+        # plan: the explainer itself stays unprepared, so that worker processes can receive it)
+        explainer.plan.copy().prepare(check_sequence(seqs[0], name="x"))
     except (ValueError, TypeError) as exc:  # options that do not fit the data or the model
         raise UsageError(str(exc)) from None
     if not args.baseline_data and args.baseline in BASELINES[:-1] and not args.quiet:

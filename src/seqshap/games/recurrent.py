@@ -23,145 +23,29 @@ Consecutive segments are merged when a separate call would cost more than the st
 (``call_cost``, in row-steps): early segments with few distinct prefixes are cheap to run
 un-shared, and fewer calls are faster for small models.
 
-:func:`split_values` evaluates the two-player "older vs recent" games at every split of a
-sequence (temporal coalition pruning) from one prefix pass of ``x`` and of the background.
+The prefix-state cache that lets later games of a sequence start from the pruned prefix is
+:class:`seqshap.models.PrefixCache`; temporal pruning (the "older vs recent" games at every
+split) is in :mod:`seqshap.sequence.pruning`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_int
 from ..models import RecurrentModel
+from ..models._prefix import PrefixCache, check_state
 from ..models.base import _slice_rows
 from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame
 
 State = Any
 
+__all__ = ["DEFAULT_CALL_COST", "PrefixCache", "RecurrentMaskedGame", "check_state"]
+
 #: default cost of one extra model call, in row-steps (rows × recurrent steps)
 DEFAULT_CALL_COST = 512
-
-
-def check_state(model: RecurrentModel, state: State, n_rows: int) -> None:
-    """Raise a clear error when ``state`` does not hold ``n_rows`` rows on the batch axis."""
-    axis = model.state_batch_axis
-    leaves: list[Any] = []
-
-    def collect(s: Any) -> None:
-        if isinstance(s, tuple | list):
-            for item in s:
-                collect(item)
-        else:
-            leaves.append(s)
-
-    collect(state)
-    problems = []
-    for leaf in leaves:
-        shape = getattr(leaf, "shape", None)
-        if shape is None:
-            problems.append(f"a leaf of type {type(leaf).__name__} (not an array)")
-        elif len(shape) <= axis or int(shape[axis]) != n_rows:
-            problems.append(f"an array of shape {tuple(shape)}")
-    if not leaves or problems:
-        got = ", ".join(problems) if problems else f"{type(state).__name__} with no arrays"
-        raise ValueError(
-            f"model hidden state has an unknown layout: for a batch of {n_rows} rows it returned "
-            f"{got}; expected arrays with the batch on axis {axis} (TimeSHAP's layout "
-            "(layers, n, hidden), or a tuple of such, e.g. LSTM (h, c)). Return states in that "
-            "layout, or set the adapter's state_batch_axis to the axis that holds the batch."
-        )
-
-
-class PrefixCache(RecurrentModel):
-    """A recurrent model that remembers runs from the initial state, row by row, by content.
-
-    The state after a prefix is a function of the prefix alone, so the long prefixes that
-    every game of one sequence starts with (the pruned prefix of ``x`` and of the baseline, the
-    probe of ``x``) are run once and reused across levels. A call ``forward(x, None)`` with at
-    most ``max_rows`` rows looks each row up whole, else starts it from the longest cached
-    prefix of it (of a length seen before, e.g. the block starts of the pruning pass, given
-    with :meth:`remember`) and runs the rest only. At most ``max_entries`` rows are kept
-    (oldest dropped first). Call :meth:`clear` whenever the model may have changed (the
-    sequence explainer does so at the start of every sequence).
-    """
-
-    def __init__(self, base: RecurrentModel, *, max_rows: int = 16, max_entries: int = 256):
-        self.base = base
-        self.batch_size = base.batch_size
-        self.output_names = base.output_names
-        self.state_batch_axis = base.state_batch_axis
-        self.max_rows = max_rows
-        self.max_entries = max_entries
-        self._cache: dict[bytes, tuple[np.ndarray, State]] = {}
-        self._lengths: set[int] = set()
-        self.hits = 0
-
-    def clear(self) -> None:
-        self._cache.clear()
-        self._lengths.clear()
-
-    @staticmethod
-    def _key(row: np.ndarray) -> bytes:
-        head = repr((row.shape, row.dtype.str)).encode()
-        return hashlib.blake2b(head + np.ascontiguousarray(row).tobytes(), digest_size=20).digest()
-
-    def remember(self, rows: np.ndarray, scores: np.ndarray, state: State) -> None:
-        """Store the results of running ``rows`` ``(n, L, d)`` from the initial state."""
-        if len(rows) > self.max_rows:
-            return
-        scores = np.asarray(scores)
-        for j, row in enumerate(rows):
-            self._cache[self._key(row)] = (
-                scores[j : j + 1],
-                self.base.take_state(state, np.array([j])),
-            )
-        self._lengths.add(rows.shape[1])
-        while len(self._cache) > self.max_entries:
-            self._cache.pop(next(iter(self._cache)))
-
-    def _start(self, row: np.ndarray) -> tuple[int, State]:
-        for a in sorted(self._lengths, reverse=True):
-            if a < len(row):
-                hit = self._cache.get(self._key(row[:a]))
-                if hit is not None:
-                    return a, hit[1]
-        return 0, None
-
-    def forward(self, x: np.ndarray, state: State = None) -> tuple[np.ndarray, State]:
-        if state is not None or len(x) > self.max_rows or len(x) == 0:
-            return self.base.forward(x, state)
-        rows: list[tuple[np.ndarray, State] | None] = [self._cache.get(self._key(r)) for r in x]
-        self.hits += sum(r is not None for r in rows)
-        todo: dict[int, list[tuple[int, State]]] = {}
-        for i, r in enumerate(rows):
-            if r is None:
-                a, st = self._start(x[i])
-                todo.setdefault(a, []).append((i, st))
-        for a, items in todo.items():
-            idx = np.array([i for i, _ in items])
-            start = None if a == 0 else self.base.concat_states([st for _, st in items])
-            scores, new_state = self.base.forward(x[idx, a:], start)
-            check_state(self.base, new_state, len(idx))
-            scores = np.asarray(scores)
-            for j, i in enumerate(idx):
-                rows[i] = (scores[j : j + 1], self.base.take_state(new_state, np.array([j])))
-            self.remember(x[idx], scores, new_state)
-        scores = np.concatenate([r[0] for r in rows], axis=0)
-        states = [r[1] for r in rows]
-        return scores, states[0] if len(states) == 1 else self.base.concat_states(states)
-
-    def take_state(self, state: State, index: np.ndarray) -> State:
-        return self.base.take_state(state, index)
-
-    def concat_states(self, states) -> State:
-        return self.base.concat_states(states)
-
-    def state_size(self, state: State) -> int:
-        return self.base.state_size(state)
 
 
 class RecurrentMaskedGame(MaskedGame):
@@ -380,152 +264,3 @@ def _bit_layout(first: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, list
         ).astype(np.int64)
         thresholds.append(thr[::-1].copy())  # non-increasing in j, so ascending reversed
     return weights, thresholds
-
-
-def split_blocks(t_len: int, *, first: int = 8, n_blocks: int = 8) -> list[tuple[int, int]]:
-    """Blocks ``[a, b)`` of split points ``s = 0..T-1``, from the most recent backwards.
-
-    Widths start at ``first`` and double up to ``ceil(T / n_blocks)``: a search that stops at
-    the first small split near the end touches few, short blocks, while a full curve needs
-    about ``n_blocks`` + log2(T) blocks.
-    """
-    cap = max(first, -(-t_len // max(1, n_blocks)))
-    blocks = []
-    b = t_len
-    while b > 0:
-        width = min(cap, max(first, t_len - b))
-        a = max(0, b - width)
-        blocks.append((a, b))
-        b = a
-    return blocks
-
-
-def older_value(
-    v_older: np.ndarray, v_recent: np.ndarray, v_empty: np.ndarray, v_full: np.ndarray
-) -> np.ndarray:
-    """φ_older = ½ [(v(older) − v(∅)) + (v(N) − v(recent))] (two-player Shapley value)."""
-    return 0.5 * ((v_older - v_empty) + (v_full - v_recent))
-
-
-def pruning_stop_reached(
-    older_raw: np.ndarray,
-    recent_raw: np.ndarray,
-    weights: np.ndarray,
-    link: Callable[[np.ndarray], np.ndarray],
-    v_empty: np.ndarray,
-    v_full: np.ndarray,
-    tol: float | None,
-) -> bool:
-    """Whether any split of a block (raw outputs ``(splits, m, k)``) has |φ_older| ≤ ``tol``."""
-    if tol is None:
-        return False
-    phi = older_value(
-        link(older_raw.transpose(0, 2, 1) @ weights),
-        link(recent_raw.transpose(0, 2, 1) @ weights),
-        v_empty,
-        v_full,
-    )
-    return bool((np.abs(phi).max(axis=1) <= tol).any())
-
-
-def split_curves(
-    older_raw: np.ndarray,
-    recent_raw: np.ndarray,
-    weights: np.ndarray,
-    link: Callable[[np.ndarray], np.ndarray],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Raw outputs ``(T + 1, m, k)`` → link-space values ``(T + 1, k)`` averaged over background."""
-    return link(older_raw.transpose(0, 2, 1) @ weights), link(
-        recent_raw.transpose(0, 2, 1) @ weights
-    )
-
-
-def split_values(
-    model: RecurrentModel,
-    x: np.ndarray,
-    background: np.ndarray,
-    weights: np.ndarray,
-    link: Callable[[np.ndarray], np.ndarray],
-    *,
-    batch_size: int = 1024,
-    n_blocks: int = 8,
-    stop_tol: float | None = None,
-    counter: dict[str, int] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values of "older only" and "recent only" at every split ``s = 0..T``, from prefix states.
-
-    ``older_s = x[:s] ++ background[s:]`` and ``recent_s = background[:s] ++ x[s:]``; returns
-    ``(v_older, v_recent)`` each ``(T + 1, k)`` in link space (averaged over the background).
-    The prefix states of ``x`` and of every background row at each block start come from one
-    pass each; each block's splits then run from those states, only over the steps after the
-    block start (``≈ T² + T²/n_blocks`` row-steps per background row for the whole curve,
-    instead of ``2 T²`` for the plain path). With ``stop_tol``, blocks are visited from the most
-    recent split backwards and the search stops after the block holding the first split with
-    ``max_k |φ_older| ≤ stop_tol``; splits not visited are NaN (rows 0 and T are always set).
-    """
-    t_len, d = x.shape
-    m = len(background)
-    blocks = split_blocks(t_len, n_blocks=n_blocks)
-    counter = counter if counter is not None else {}
-
-    def forward(inputs: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        outs, states = [], []
-        for r0 in range(0, len(inputs), batch_size):
-            r1 = min(len(inputs), r0 + batch_size)
-            sub = None
-            if state is not None:
-                sub = (
-                    state
-                    if (r0 == 0 and r1 == len(inputs))
-                    else model.take_state(state, np.arange(r0, r1))
-                )
-            s, st = model.forward_checked(inputs[r0:r1], sub)
-            check_state(model, st, r1 - r0)
-            outs.append(s)
-            states.append(st)
-            counter["calls"] = counter.get("calls", 0) + 1
-            counter["rows"] = counter.get("rows", 0) + (r1 - r0)
-            counter["steps"] = counter.get("steps", 0) + (r1 - r0) * inputs.shape[1]
-        return np.concatenate(outs), states[0] if len(states) == 1 else model.concat_states(states)
-
-    # one prefix pass over x and the background rows, keeping the state at each block start
-    prefix = np.concatenate([x[None], background], axis=0)  # (1 + m, T, d)
-    starts = sorted(a for a, _ in blocks)
-    states_at: dict[int, State] = {0: None}
-    state: State = None
-    final = None
-    remember = getattr(model, "remember", None)
-    for i, a in enumerate(starts):
-        b = starts[i + 1] if i + 1 < len(starts) else t_len
-        final, state = forward(prefix[:, a:b], state)
-        states_at[b] = state
-        if remember is not None:  # later games of this sequence start from these prefixes
-            remember(prefix[:, :b], final, state)
-    fx_raw, fbg_raw = final[0], final[1:]  # (k,), (m, k)
-    k = final.shape[1]
-    older_raw = np.full((t_len + 1, m, k), np.nan)
-    recent_raw = np.full((t_len + 1, m, k), np.nan)
-    older_raw[t_len], recent_raw[t_len] = fx_raw, fbg_raw
-    older_raw[0], recent_raw[0] = fbg_raw, fx_raw
-    v_empty, v_full = link(fbg_raw.T @ weights), link(fx_raw[None])[0]
-    steps = np.arange(t_len)
-    for a, b in blocks:
-        splits = np.arange(a, b)
-        before = (steps[None, a:] < splits[:, None])[:, None, :, None]  # (B, 1, T-a, 1)
-        older = np.where(before, x[None, None, a:], background[None, :, a:])
-        recent = np.where(before, background[None, :, a:], x[None, None, a:])
-        inputs = np.concatenate([older.reshape(-1, t_len - a, d), recent.reshape(-1, t_len - a, d)])
-        n_split = len(splits) * m
-        start_state = states_at[a]
-        if start_state is not None:
-            rows = np.r_[np.zeros(n_split, dtype=np.int64), np.tile(1 + np.arange(m), len(splits))]
-            start_state = model.take_state(start_state, rows)
-        out, _ = forward(inputs, start_state)
-        o = out[:n_split].reshape(len(splits), m, k)
-        r = out[n_split:].reshape(len(splits), m, k)
-        keep = splits > 0  # s = 0 is set from the prefix pass
-        older_raw[splits[keep]] = o[keep]
-        recent_raw[splits[keep]] = r[keep]
-        if pruning_stop_reached(o, r, weights, link, v_empty, v_full, stop_tol):
-            break
-    return split_curves(older_raw, recent_raw, weights, link)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._batching import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
 from ._load import UnsafeModelFileError, load_model
+from ._prefix import PrefixCache
 from .adapt import adapt
 from .base import CallableModel, Model, RecurrentCallableModel, RecurrentModel
 
@@ -24,6 +26,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_BATCH_MEMORY",
     "CallableModel",
     "HFPipelineModel",
     "HFTextModel",
@@ -31,14 +34,17 @@ __all__ = [
     "Model",
     "OnnxModel",
     "OnnxRecurrentModel",
+    "PrefixCache",
     "RecurrentCallableModel",
     "RecurrentModel",
+    "SharedBatcher",
     "SklearnModel",
     "TorchModel",
     "TorchRecurrentModel",
     "UnsafeModelFileError",
     "adapt",
     "load_model",
+    "map_shared",
 ]
 
 

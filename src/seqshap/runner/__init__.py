@@ -10,11 +10,12 @@ Killed at any point, the same call resumes from the finished chunks in ``out`` a
 the table of an uninterrupted run.
 """
 
-from ._batching import SharedBatcher, map_shared
+from ..models import SharedBatcher, map_shared
+from ..sequence.plan import sequence_rng
 from ._gate import SequenceError
 from ._result import GlobalRun
 from ._runner import explain_many
-from ._work import COLUMNS, sequence_rng
+from ._work import COLUMNS
 
 __all__ = [
     "COLUMNS",

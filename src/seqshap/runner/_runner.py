@@ -4,7 +4,6 @@ sequences, in parallel, written chunk by chunk and resumable.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -15,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_tol
+from ..models import DEFAULT_BATCH_MEMORY
 from ..sequence import SequenceExplainer
+from ..sequence.plan import SequencePlan, check_options
 from ._backends import BACKENDS, DaskBackend, ProcessBackend, SerialBackend
-from ._batching import DEFAULT_BATCH_MEMORY
 from ._gate import SequenceError, check_item, entity_key
 from ._inputs import _Bad, iter_items
 from ._result import GlobalRun
@@ -116,22 +116,22 @@ def explain_many(
     concurrency = check_int(concurrency, name="concurrency", minimum=1)
     memory_budget = check_int(memory_budget, name="memory_budget", minimum=1)
     tolerances = _tolerances(pruning_tol)
-    checked = explainer._check_options(
+    checked = check_options(
         levels, tolerances[0], top_events, top_features, event_threshold, feature_threshold, window
     )
     opts = RunOptions(
-        levels=checked["levels"],
+        levels=checked.levels,
         tolerances=tolerances,
-        top_events=checked["top_events"],
-        top_features=checked["top_features"],
-        event_threshold=checked["event_threshold"],
-        feature_threshold=checked["feature_threshold"],
-        window=checked["window"],
+        top_events=checked.top_events,
+        top_features=checked.top_features,
+        event_threshold=checked.event_threshold,
+        feature_threshold=checked.feature_threshold,
+        window=checked.window,
         feature_groups=None if feature_groups is None else dict(feature_groups),
         keep_curve=bool(keep_curve),
         full_curve=bool(full_curve),
     )
-    ex = copy.copy(explainer)  # _prepare sets attributes; the user's explainer stays as it was
+    plan = explainer.plan.copy()  # preparing sets attributes; the user's explainer stays as it was
     items, n_total, frame_names = iter_items(
         data,
         entity_ids=entity_ids,
@@ -141,21 +141,21 @@ def explain_many(
     )
     if total is not None:
         n_total = check_int(total, name="total", minimum=0)
-    if frame_names is not None and ex.feature_names is None:
-        ex.feature_names = frame_names
-    seed = explainer.seed if isinstance(explainer.seed, int | np.integer) else None
+    if frame_names is not None and plan.feature_names is None:
+        plan.feature_names = frame_names
+    seed = plan.seed if isinstance(plan.seed, int | np.integer) else None
     entropy = int(seed) if seed is not None else int(np.random.SeedSequence().entropy)
     store = None
     if out is not None:
         store = ChunkStore(
-            out, _fingerprint(ex, opts, chunk_size, seed), resume=resume, entropy=entropy
+            out, _fingerprint(plan, opts, chunk_size, seed), resume=resume, entropy=entropy
         )
         entropy = store.entropy
     finished = set(store.finished_indices()) if store is not None else set()
     exec_opts = ExecOptions(entropy=entropy, concurrency=concurrency, memory_budget=memory_budget)
-    chunks = _chunks(ex, items, chunk_size)
+    chunks = _chunks(plan, items, chunk_size)
     return _drive(
-        ex,
+        plan,
         chunks,
         opts,
         exec_opts,
@@ -179,8 +179,8 @@ def _tolerances(pruning_tol: Any) -> tuple[float | None, ...]:
     return tuple(dict.fromkeys(tols))
 
 
-def _fingerprint(ex: SequenceExplainer, opts: RunOptions, chunk_size: int, seed) -> dict:
-    bg = ex._background
+def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> dict:
+    bg = ex.background
     digest = hashlib.sha256(np.ascontiguousarray(bg.data).tobytes())
     digest.update(np.ascontiguousarray(bg.weights).tobytes())
     return {
@@ -205,7 +205,7 @@ def _fingerprint(ex: SequenceExplainer, opts: RunOptions, chunk_size: int, seed)
     }
 
 
-def _chunks(ex: SequenceExplainer, items: Iterator, chunk_size: int) -> Iterator[Chunk]:
+def _chunks(ex: SequencePlan, items: Iterator, chunk_size: int) -> Iterator[Chunk]:
     """Group the stream into chunks, passing every item through the gate."""
     seen: set[bytes] = set()
     chunk = Chunk(0, [])
@@ -229,8 +229,8 @@ def _chunks(ex: SequenceExplainer, items: Iterator, chunk_size: int) -> Iterator
         seen.add(key)
         try:
             seq = check_item(raw_id, raw, ex.n_features)
-            if ex._prepared is None:
-                ex._prepare(seq)  # adapts and probes the model once, sets the width
+            if not ex.prepared:
+                ex.prepare(seq)  # adapts and probes the model once, sets the width
         except SequenceError as err:
             chunk.bad.append((position, entity, err.reason))
             continue

@@ -10,18 +10,16 @@ values do not depend on the chunk, the worker, the other sequences or the other 
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..sequence.players import PRUNED
-from ._batching import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
+from ..models import DEFAULT_BATCH_MEMORY, SharedBatcher, map_shared
+from ..sequence.plan import ExplainOptions, SequencePlan
 
 #: columns of the result table, in order
 COLUMNS = (
@@ -58,16 +56,19 @@ class RunOptions:
     keep_curve: bool = False
     full_curve: bool = False
 
-    def explainer_options(self, tol: float | None) -> dict[str, Any]:
-        return {
-            "levels": self.levels,
-            "tol": tol,
-            "top_events": self.top_events,
-            "top_features": self.top_features,
-            "event_threshold": self.event_threshold,
-            "feature_threshold": self.feature_threshold,
-            "window": self.window,
-        }
+    def explain_options(self) -> ExplainOptions:
+        """The per-sequence options (the tolerance is set per tolerance of the run)."""
+        return ExplainOptions(
+            levels=self.levels,
+            tol=None,
+            top_events=self.top_events,
+            top_features=self.top_features,
+            event_threshold=self.event_threshold,
+            feature_threshold=self.feature_threshold,
+            window=self.window,
+            full_curve=self.full_curve,
+            feature_groups=self.feature_groups,
+        )
 
 
 @dataclass(frozen=True)
@@ -109,35 +110,13 @@ class ChunkResult:
     stats: dict[str, float]
 
 
-def sequence_rng(entropy: int, entity: str, n_pruned: int) -> np.random.Generator:
-    """The generator of one sequence's estimations, from the run's entropy and the entity id."""
-    digest = hashlib.blake2b(entity.encode("utf-8"), digest_size=16).digest()
-    words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
-    return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(*words, n_pruned)))
-
-
-def explain_sequence(explainer: Any, seq: np.ndarray, entity: str, opts: RunOptions, entropy: int):
+def explain_sequence(
+    plan: SequencePlan, seq: np.ndarray, entity: str, opts: RunOptions, entropy: int
+):
     """``(pruning, [(tol, LocalExplanation)])`` of one sequence for every tolerance."""
-    pruning = None
-    tols = [tol for tol in opts.tolerances if tol is not None]
-    if tols:
-        # the smallest tolerance prunes furthest back: its search answers every other one
-        full = opts.full_curve or opts.keep_curve
-        pruning = explainer._prune(seq, min(tols), full_curve=full)
-    done: dict[int, Any] = {}
-    out = []
-    for tol in opts.tolerances:
-        pr = None
-        if tol is not None:
-            pr = replace(pruning, pruned_index=pruning.index_for(tol), tol=tol)
-        n_pruned = 0 if pr is None else pr.n_pruned
-        if n_pruned not in done:
-            rng = sequence_rng(entropy, entity, n_pruned)
-            done[n_pruned] = explainer._explain_one(
-                seq, opts.explainer_options(tol), opts.feature_groups, rng, entity, pruning=pr
-            )
-        out.append((tol, done[n_pruned]))
-    return pruning, out
+    return plan.explain_tolerances(
+        seq, entity, opts.explain_options(), opts.tolerances, entropy, keep_curve=opts.keep_curve
+    )
 
 
 class _Columns:
@@ -189,10 +168,8 @@ def empty_frame() -> pd.DataFrame:
     return _Columns().frame()
 
 
-def _event_t(names: list[str]) -> np.ndarray:
-    return np.array(
-        [np.nan if n == PRUNED or not n.startswith("Event -") else -int(n[7:]) for n in names]
-    )
+def _event_t(steps_back: list[int | None]) -> np.ndarray:
+    return np.array([np.nan if b is None else -int(b) for b in steps_back], dtype=float)
 
 
 def add_rows(cols: _Columns, position: int, entity: str, pruning, results, opts: RunOptions):
@@ -201,7 +178,7 @@ def add_rows(cols: _Columns, position: int, entity: str, pruning, results, opts:
         for level, exp in loc.levels.items():
             m, k = exp.n_players, exp.n_outputs
             names = list(exp.player_names)
-            t = _event_t(names) if level == "event" else np.full(m, np.nan)
+            t = _event_t(exp.meta["steps_back"]) if level == "event" else np.full(m, np.nan)
             cols.add(
                 m * k,
                 position=position,
@@ -258,7 +235,7 @@ _STATS = (
 
 
 def explain_chunk(
-    explainer: Any, chunk: Chunk, opts: RunOptions, exec_opts: ExecOptions
+    plan: SequencePlan, chunk: Chunk, opts: RunOptions, exec_opts: ExecOptions
 ) -> ChunkResult:
     """Explain a chunk's sequences; a failure of one sequence becomes an error record."""
     start = time.perf_counter()
@@ -267,13 +244,12 @@ def explain_chunk(
         stats = dict.fromkeys(_STATS, 0.0)
         stats["n_sequences"] = float(chunk.n_sequences)
         return ChunkResult(chunk.index, empty_frame(), chunk.entities, errors, stats)
-    model, names, use_states = explainer._prepared
-    clear = getattr(model, "clear", None)  # a prefix-state cache: each chunk starts afresh,
-    if callable(clear):  # so a chunk's values do not depend on the chunks run before it
-        clear()
+    # a prefix-state cache: each chunk starts afresh, so that a chunk's values do not depend
+    # on the chunks run before it
+    plan.clear_states()
+    model = plan.model
     batcher = SharedBatcher(model, exec_opts.memory_budget)
-    shared = copy.copy(explainer)
-    shared._prepared = (batcher.proxy(), names, use_states)
+    shared = plan.with_model(batcher.proxy())
 
     def one(_model, item):  # the shared explainer already holds the proxy model
         _, entity, seq = item

@@ -15,87 +15,38 @@ explanation from what ``explain`` records in its ``meta``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .._validation import (
-    check_budget,
-    check_int,
-    check_names,
-    check_output_names,
-    check_random_state,
-    check_tol,
-)
-from ..estimators import METHODS, default_budget, estimate
-from ..explanation import Explanation, explanation_from_estimates
+from .._validation import check_budget, check_int, check_random_state, check_tol
+from ..estimators import METHODS
+from ..explanation import Explanation
 from ..games import MaskedGame
-from ..games.recurrent import DEFAULT_CALL_COST, PrefixCache, RecurrentMaskedGame
-from ..links import get_link
-from ..models import RecurrentModel
-from .baselines import background_for, resolve_baseline
+from ..games.recurrent import DEFAULT_CALL_COST
+from ..models import map_shared
+from .baselines import resolve_baseline
 from .inputs import as_sequences, check_sequence
-from .model import prepare_model
-from .players import (
-    PRUNED,
-    Players,
-    cell_players,
-    event_players,
-    feature_players,
-    resolve_groups,
-    window_players,
+from .plan import (
+    EXACT_DEFAULT_PLAYERS,
+    LEVELS,
+    LocalExplanation,
+    SequencePlan,
+    check_options,
 )
-from .pruning import PruningResult, compute_pruning
+from .players import Players, resolve_groups
+from .pruning import PruningResult
 
 if TYPE_CHECKING:
     from .summary import GlobalExplanation
 
-LEVELS = ("event", "feature", "cell", "window")
-#: with budget=None, levels of up to this many players are enumerated exactly
-EXACT_DEFAULT_PLAYERS = 16
+__all__ = ["EXACT_DEFAULT_PLAYERS", "LEVELS", "LocalExplanation", "SequenceExplainer"]
 
 
-@dataclass
-class LocalExplanation:
-    """Explanations of one sequence. Levels not asked for are None.
-
-    ``pruning`` is a :class:`~seqshap.sequence.pruning.PruningResult` (None without a tolerance);
-    ``event``, ``feature``, ``cell``, ``window`` are :class:`~seqshap.explanation.Explanation`
-    objects with one instance; ``meta['pruned_index']`` etc. are repeated in each.
-    """
-
-    pruning: PruningResult | None = None
-    event: Explanation | None = None
-    feature: Explanation | None = None
-    cell: Explanation | None = None
-    window: Explanation | None = None
-    entity: Any = None
-    length: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def levels(self) -> dict[str, Explanation]:
-        return {name: getattr(self, name) for name in LEVELS if getattr(self, name) is not None}
-
-    def _repr_html_(self) -> str:
-        """Notebook display: one line per level and a small plot (lazy: a display hook)."""
-        from ..report._repr import local_html
-
-        return local_html(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """All levels in one tidy table (columns of ``Explanation.to_frame()``; ``level``
-        tells them apart), plus ``entity``."""
-        frames = [exp.to_frame() for exp in self.levels.values()]
-        if not frames:
-            return pd.DataFrame()
-        frame = pd.concat(frames, ignore_index=True)
-        frame["entity"] = self.entity
-        return frame
+def _plan_attribute(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self.plan, name), doc=doc)
 
 
 class SequenceExplainer:
@@ -135,9 +86,9 @@ class SequenceExplainer:
         data: Any = None,
         *,
         feature_names: Sequence[str] | None = None,
-        output_names: Sequence[str] | None = None,
         link: str = "identity",
         output: int | str | Sequence[int | str] | None = None,
+        output_names: Sequence[str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
         budget: int | None = None,
@@ -146,108 +97,55 @@ class SequenceExplainer:
         recurrent: bool | None = None,
         call_cost: int = DEFAULT_CALL_COST,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {list(METHODS)}; received {method!r}.")
-        self.method = method
-        self.budget = None if budget is None else check_budget(budget)
-        check_random_state(seed)
-        self.seed = seed
-        self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
-        self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
-        self.link_name, self._link = get_link(link)
-        if recurrent not in (None, True, False):
-            raise TypeError(f"recurrent must be None, True or False; received {recurrent!r}.")
-        self.recurrent = recurrent
-        if time_step is not None:
-            time_step = check_int(time_step, name="time_step")
-        self.time_step = time_step
-        self.output = output
-        self._output_names_arg = check_output_names(output_names)
-        self.model = model
         names = list(feature_names) if feature_names is not None else None
-        self._background = resolve_baseline(baseline, data, len(names) if names else None)
-        d = self._background.data.shape[2]
-        self.n_features: int | None = d if d > 0 else (len(names) if names else None)
-        if names is not None and self.n_features is not None and len(names) != self.n_features:
-            raise ValueError(
-                f"feature_names must have {self.n_features} entries (the baseline's width); "
-                f"received {len(names)}."
-            )
-        self.feature_names = names
-        self._prepared: tuple | None = None
+        #: the checked configuration, background and prepared model (see SequencePlan)
+        self.plan = SequencePlan(
+            model,
+            resolve_baseline(baseline, data, len(names) if names else None),
+            feature_names=names,
+            link=link,
+            output=output,
+            output_names=output_names,
+            time_step=time_step,
+            method=method,
+            budget=budget,
+            seed=seed,
+            batch_size=batch_size,
+            recurrent=recurrent,
+            call_cost=call_cost,
+        )
+
+    model = _plan_attribute("user_model", "The model as given.")
+    method = _plan_attribute("method", "The estimator.")
+    budget = _plan_attribute("budget", "Coalitions per level (None: the default rule).")
+    seed = _plan_attribute("seed", "Seed of the local generators.")
+    batch_size = _plan_attribute("batch_size", "Most rows per model call.")
+    call_cost = _plan_attribute("call_cost", "Cost of a model call in row-steps.")
+    link_name = _plan_attribute("link_name", "The link (``identity`` or ``logit``).")
+    recurrent = _plan_attribute("recurrent", "The prefix-state path setting.")
+    time_step = _plan_attribute("time_step", "The explained step of per-step models.")
+    output = _plan_attribute("output", "The explained outputs as given.")
+    n_features = _plan_attribute("n_features", "Features per event (None until known).")
+    feature_names = _plan_attribute("feature_names", "Feature names (None until known).")
 
     # ------------------------------------------------------------------ setup
     def prepare(self, x: Any, *, lengths: Any = None, padding: str = "post") -> list[str]:
         """Adapt and probe the model on sequence ``x`` (once per explainer) and check its width;
         returns the names of the explained outputs. Every other method does this itself; call
         it to check a model and data before long work. Clears the prefix-state cache."""
-        self._prepare(check_sequence(x, name="x", lengths=lengths, padding=padding))
-        return list(self._prepared[1])
+        self.plan.prepare(check_sequence(x, name="x", lengths=lengths, padding=padding))
+        return list(self.plan.output_names)
 
     @property
     def output_names(self) -> list[str] | None:
         """Names of the explained outputs; None until a sequence was seen (:meth:`prepare`)."""
-        return None if self._prepared is None else list(self._prepared[1])
-
-    def _prepare(self, seq: np.ndarray, keep_states: bool = False) -> None:
-        d = seq.shape[1]
-        if self.n_features is None:
-            self.n_features = d
-        if d != self.n_features:
-            raise ValueError(
-                f"x has {d} features per event but the baseline (or feature_names) has "
-                f"{self.n_features}; give a baseline of width {d}, the same columns as x, in "
-                "the order the model expects."
-            )
-        self.feature_names = check_names(
-            self.feature_names, n=d, name="feature_names", default_prefix="Feature "
-        )
-        if self._prepared is None:
-            model, out_names, per_step = prepare_model(
-                self.model,
-                seq[None],
-                recurrent=self.recurrent,
-                time_step=self.time_step,
-                output=self.output,
-                output_names=self._output_names_arg,
-            )
-            use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
-            if use_states and per_step and self.time_step not in (None, -1):
-                use_states = False  # a step other than the last: whole inputs on the plain path
-            if use_states:
-                model = PrefixCache(model)
-            self._prepared = (model, out_names, use_states)
-        if isinstance(self._prepared[0], PrefixCache) and not keep_states:
-            self._prepared[0].clear()  # one sequence at a time: never reuse across model changes
+        names = self.plan.output_names
+        return None if names is None else list(names)
 
     @property
     def uses_hidden_states(self) -> bool:
         """True once a sequence was explained through the prefix-state path."""
-        return bool(self._prepared and self._prepared[2])
-
-    def _background_for(self, seq: np.ndarray):
-        return background_for(self._background, len(seq), seq.shape[1])
-
-    def _game(self, seq, bg, players: Players) -> MaskedGame:
-        model, out_names, use_states = self._prepared
-        kwargs = dict(
-            weights=bg.weights,
-            link=self.link_name,
-            batch_size=self.batch_size,
-            player_names=players.names,
-            output_names=out_names,
-        )
-        if use_states:
-            return RecurrentMaskedGame(
-                model, seq, bg.data, players.masks, call_cost=self.call_cost, **kwargs
-            )
-        return MaskedGame(model, seq, bg.data, players.masks, **kwargs)
-
-    def _budget_for(self, n_players: int) -> int:
-        if self.budget is not None:
-            return self.budget
-        exact = 2**n_players if n_players <= EXACT_DEFAULT_PLAYERS else 0
-        return max(default_budget(n_players), exact)
+        return bool(self.plan.prepared and self.plan.uses_hidden_states)
 
     # ------------------------------------------------------------------ pruning
     def prune(
@@ -268,27 +166,8 @@ class SequenceExplainer:
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
         tol = check_tol(tol, name="pruning_tol")
-        self._prepare(seq)
-        return self._prune(seq, tol, full_curve=full_curve)
-
-    def _prune(
-        self, seq: np.ndarray, tol: float | None, counter=None, full_curve: bool = True
-    ) -> PruningResult:
-        model, out_names, use_states = self._prepared
-        bg = self._background_for(seq)
-        return compute_pruning(
-            model,
-            seq,
-            bg.data,
-            bg.weights,
-            self._link,
-            tol,
-            output_names=out_names,
-            batch_size=self.batch_size,
-            recurrent=use_states,
-            full_curve=full_curve,
-            counter=counter,
-        )
+        self.plan.prepare(seq)
+        return self.plan.prune(seq, tol, full_curve=full_curve)
 
     # ------------------------------------------------------------------ local
     def explain(
@@ -322,7 +201,7 @@ class SequenceExplainer:
         not used and ``pruning`` is None.
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        opts = self._check_options(
+        opts = check_options(
             levels,
             pruning_tol,
             top_events,
@@ -330,8 +209,9 @@ class SequenceExplainer:
             event_threshold,
             feature_threshold,
             window,
+            full_curve=full_curve,
+            feature_groups=feature_groups,
         )
-        opts["full_curve"] = bool(full_curve)
         if pruned_index is not None:
             pruned_index = check_int(pruned_index, name="pruned_index")
             if not -len(seq) <= pruned_index <= -1:
@@ -339,169 +219,11 @@ class SequenceExplainer:
                     f"pruned_index must lie in [-{len(seq)}, -1] (keep the last k events); "
                     f"received {pruned_index}."
                 )
-            opts["tol"] = None
-            opts["pruned_index"] = pruned_index
-        self._prepare(seq)
-        resolve_groups(self.feature_names, feature_groups)  # validate early
-        rng = check_random_state(self.seed)
-        return self._explain_one(seq, opts, feature_groups, rng, entity)
-
-    def _check_options(
-        self,
-        levels,
-        pruning_tol,
-        top_events,
-        top_features,
-        event_threshold,
-        feature_threshold,
-        window,
-    ) -> dict[str, Any]:
-        if isinstance(levels, str):
-            levels = (levels,)
-        levels = tuple(levels)
-        unknown = [lv for lv in levels if lv not in LEVELS]
-        if unknown or not levels:
-            raise ValueError(
-                f"levels must be a non-empty subset of {list(LEVELS)}; received {list(levels)}."
-            )
-        if window is not None:
-            window = check_int(window, name="window", minimum=1)
-            if "window" not in levels:
-                levels = (*levels, "window")
-        elif "window" in levels:
-            raise ValueError("levels includes 'window': give window=<events per window>, e.g. 10.")
-        return {
-            "levels": levels,
-            "tol": check_tol(pruning_tol, name="pruning_tol"),
-            "top_events": None
-            if top_events is None
-            else check_int(top_events, name="top_events", minimum=0),
-            "top_features": None
-            if top_features is None
-            else check_int(top_features, name="top_features", minimum=0),
-            "event_threshold": check_tol(event_threshold, name="event_threshold"),
-            "feature_threshold": check_tol(feature_threshold, name="feature_threshold"),
-            "window": window,
-        }
-
-    def _explain_one(
-        self, seq, opts, feature_groups, rng, entity, pruning: PruningResult | None = None
-    ) -> LocalExplanation:
-        """``pruning``: a result already computed for ``seq`` at ``opts["tol"]`` (the runner
-        computes the curve once and reuses it across tolerances); None computes it."""
-        t_len, d = seq.shape
-        bg = self._background_for(seq)
-        n_pruned = 0
-        if opts["tol"] is None:
-            pruning = None
-        elif pruning is None:
-            pruning = self._prune(seq, opts["tol"], full_curve=opts.get("full_curve", True))
-        if pruning is not None:
-            n_pruned = pruning.n_pruned
-        fixed = opts.get("pruned_index")
-        if fixed is not None:
-            n_pruned = t_len + fixed
-        meta = {
-            "pruned_index": fixed if pruning is None else pruning.pruned_index,
-            "pruning_tol": opts["tol"],
-            "length": t_len,
-            "entity": None if entity is None else str(entity),
-        }
-        levels = opts["levels"]
-        out = LocalExplanation(pruning=pruning, entity=entity, length=t_len, meta=meta)
-        need_event = "event" in levels or "cell" in levels
-        need_feature = "feature" in levels or "cell" in levels
-        results: dict[str, Explanation] = {}
-
-        def run(level: str, **spec: Any) -> Explanation:
-            players, extra = self._level_players(seq, level, n_pruned, feature_groups, **spec)
-            return self._level(seq, bg, players, rng, {**meta, **extra})
-
-        if need_event:
-            results["event"] = run("event")
-        if need_feature:
-            results["feature"] = run("feature")
-        if "cell" in levels:
-            top_ev = _top(results["event"], opts["top_events"], opts["event_threshold"])
-            top_ft = _top(results["feature"], opts["top_features"], opts["feature_threshold"])
-            top_back = [int(name.split("-")[1]) for name in top_ev]
-            results["cell"] = run("cell", top_events=top_back, top_features=top_ft)
-        if "window" in levels:
-            results["window"] = run("window", window=opts["window"])
-        for name in levels:
-            setattr(out, name, results[name])
-        return out
-
-    def _level_players(
-        self,
-        seq: np.ndarray,
-        level: str,
-        n_pruned: int,
-        feature_groups: Mapping[str, Sequence] | None,
-        *,
-        top_events: list[int] | None = None,
-        top_features: list[str] | None = None,
-        window: int | None = None,
-    ) -> tuple[Players, dict[str, Any]]:
-        """The players of ``level`` (checked arguments) and the meta that rebuilds them:
-        ``level``, ``feature_groups`` (``{name: [columns]}`` or None), ``top_events`` (steps
-        back), ``top_features`` (feature or group names) and ``window``, where they apply."""
-        t_len, d = seq.shape
-        extra: dict[str, Any] = {"level": level}
-        if level in ("feature", "cell"):
-            groups = resolve_groups(self.feature_names, feature_groups)
-            extra["feature_groups"] = (
-                None if feature_groups is None else {name: list(cols) for name, cols in groups}
-            )
-        if level == "event":
-            return event_players(t_len, d, n_pruned), extra
-        if level == "feature":
-            return feature_players(t_len, self.feature_names, n_pruned, feature_groups), extra
-        if level == "cell":
-            by_name = dict(groups)
-            top_groups = [(name, by_name[name]) for name in top_features]
-            extra["top_events"] = [int(b) for b in top_events]
-            extra["top_features"] = [str(name) for name in top_features]
-            players = cell_players(t_len, self.feature_names, top_events, top_groups, n_pruned)
-            return players, extra
-        extra["window"] = int(window)
-        return window_players(t_len, d, window, n_pruned), extra
-
-    def _level(
-        self,
-        seq,
-        bg,
-        players: Players,
-        rng,
-        meta,
-        *,
-        method: str | None = None,
-        budget: int | None = None,
-        seed: Any = None,
-    ) -> Explanation:
-        """Estimate one level; ``method``/``budget``/``seed`` default to the explainer's
-        (``seed`` is only recorded: ``rng`` draws)."""
-        game = self._game(seq, bg, players)
-        method = self.method if method is None else method
-        budget = self._budget_for(players.n_players) if budget is None else budget
-        seed = self.seed if seed is None else seed
-        est = estimate(game, method, budget, seed=rng)
-        level_meta = dict(meta)
-        level_meta["path"] = "recurrent" if isinstance(game, RecurrentMaskedGame) else "plain"
-        level_meta["n_model_calls"] = int(game.n_model_calls)
-        if isinstance(game, RecurrentMaskedGame):
-            level_meta["n_steps"] = int(game.n_steps)
-        return explanation_from_estimates(
-            [est],
-            player_names=players.names,
-            output_names=game.output_names,
-            level=players.level,
-            budget=budget,
-            seed=seed if isinstance(seed, int) else None,
-            link=self.link_name,
-            n_model_rows=[game.n_model_rows],
-            meta=level_meta,
-        )
+            opts = replace(opts, tol=None, pruned_index=pruned_index)
+        self.plan.prepare(seq)
+        resolve_groups(self.plan.feature_names, feature_groups)  # validate early
+        rng = check_random_state(self.plan.seed)
+        return self.plan.explain_sequence(seq, opts, rng, entity)
 
     # ------------------------------------------------------------------ one level, public
     def game(
@@ -544,11 +266,11 @@ class SequenceExplainer:
             to float rounding. Only while the model is unchanged.
         """
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
         players, _ = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
         )
-        return self._game(seq, self._background_for(seq), players)
+        return self.plan.game(seq, players)
 
     def game_for(
         self,
@@ -654,7 +376,7 @@ class SequenceExplainer:
             budget = check_budget(budget)
         rng = check_random_state(self.seed if seed is None else seed)
         seq = check_sequence(x, name="x", lengths=lengths, padding=padding)
-        self._prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
+        self.plan.prepare(seq, keep_states=_check_bool(reuse_states, "reuse_states"))
         players, extra = self._resolve_level(
             seq, level, players, pruned_index, top_events, top_features, feature_groups, window
         )
@@ -665,9 +387,8 @@ class SequenceExplainer:
             "entity": None if entity is None else str(entity),
             **extra,
         }
-        return self._level(
+        return self.plan.estimate(
             seq,
-            self._background_for(seq),
             players,
             rng,
             meta,
@@ -735,7 +456,7 @@ class SequenceExplainer:
                     f"{name} is used at {where} level only; received {name}={val!r} with "
                     f"level={level!r}. Leave it out."
                 )
-        groups = resolve_groups(self.feature_names, feature_groups)  # validates feature_groups
+        groups = resolve_groups(self.plan.feature_names, feature_groups)  # validates feature_groups
         spec: dict[str, Any] = {}
         if level == "cell":
             spec["top_events"] = _check_top_events(top_events, t_len - n_pruned)
@@ -744,7 +465,7 @@ class SequenceExplainer:
             if window is None:
                 raise ValueError("level='window' needs window=<events per window>, e.g. 10.")
             spec["window"] = check_int(window, name="window", minimum=1)
-        return self._level_players(seq, level, n_pruned, feature_groups, **spec)
+        return self.plan.players(seq, level, n_pruned, feature_groups, **spec)
 
     # ------------------------------------------------------------------ global
     def explain_global(
@@ -794,8 +515,9 @@ class SequenceExplainer:
             time_col=time_col,
             feature_cols=feature_cols,
         )
-        if frame_names is not None and self.feature_names is None:
-            self.feature_names = frame_names
+        plan = self.plan.copy()  # the user's explainer is not modified
+        if frame_names is not None and plan.feature_names is None:
+            plan.feature_names = frame_names
         if entity_ids is not None:
             entity_ids = list(entity_ids)
             if len(entity_ids) != len(seqs):
@@ -805,49 +527,34 @@ class SequenceExplainer:
                 )
         else:
             entity_ids = ids if ids is not None else list(range(len(seqs)))
-        opts = self._check_options(
-            levels, pruning_tol, top_events, top_features, None, None, window
+        opts = check_options(
+            levels,
+            pruning_tol,
+            top_events,
+            top_features,
+            None,
+            None,
+            window,
+            full_curve=full_curve,
+            feature_groups=feature_groups,
         )
-        opts["full_curve"] = bool(full_curve)
-        self._prepare(seqs[0])
-        resolve_groups(self.feature_names, feature_groups)
-        root = np.random.SeedSequence(self.seed if isinstance(self.seed, int) else None)
+        for seq in seqs:
+            plan.prepare(seq)  # every width checked before any work
+        resolve_groups(plan.feature_names, feature_groups)
+        root = np.random.SeedSequence(plan.seed if isinstance(plan.seed, int) else None)
         concurrency = check_int(concurrency, name="concurrency", minimum=1)
-        locals_ = []
-        if concurrency == 1:
-            for i, seq in enumerate(seqs):
-                self._prepare(seq)
-                rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-                locals_.append(self._explain_one(seq, opts, feature_groups, rng, entity_ids[i]))
-        else:
-            from ..runner import map_shared
 
-            for seq in seqs:
-                self._prepare(seq)  # every width checked before any work
-            model, out_names, use_states = self._prepared
+        def one(model, i):
+            seq_plan = plan if model is plan.model else plan.with_model(model)
+            seq_plan.clear_states()
+            rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
+            return seq_plan.explain_sequence(seqs[i], opts, rng, entity_ids[i])
 
-            def one(shared_model, i):
-                local = copy.copy(self)
-                local._prepared = (shared_model, out_names, use_states)
-                rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i,)))
-                return local._explain_one(seqs[i], opts, feature_groups, rng, entity_ids[i])
-
-            locals_ = map_shared(one, range(len(seqs)), model, concurrency=concurrency)
-            for res in locals_:
-                if isinstance(res, Exception):
-                    raise res
-        return GlobalExplanation(locals_, entity_ids, opts["tol"], list(self._prepared[1]))
-
-
-def _top(exp: Explanation, count: int | None, threshold: float | None) -> list[str]:
-    """Names of the players (pruned player excluded) with the largest max-over-outputs |value|."""
-    mag = np.abs(exp.values[0]).max(axis=1)
-    order = [i for i in np.argsort(-mag, kind="stable") if exp.player_names[i] != PRUNED]
-    if threshold is not None:
-        order = [i for i in order if mag[i] >= threshold]
-    if count is not None:
-        order = order[:count]
-    return [exp.player_names[i] for i in order]
+        locals_ = map_shared(one, range(len(seqs)), plan.model, concurrency=concurrency)
+        for res in locals_:
+            if isinstance(res, Exception):
+                raise res
+        return GlobalExplanation(locals_, entity_ids, opts.tol, list(plan.output_names))
 
 
 def _check_bool(value: Any, name: str) -> bool:

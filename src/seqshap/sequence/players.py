@@ -19,11 +19,25 @@ PRUNED = "Pruned Events"
 
 @dataclass
 class Players:
-    """``names`` (M,), ``masks`` (M, T, d) bool, and for event-like players the steps covered."""
+    """``names`` (M,), ``masks`` (M, T, d) bool, the ``level``, and ``steps_back``: for each
+    player the one event it belongs to, counted back from the most recent (1 = the last row),
+    or None (a player spanning several events, e.g. a feature or the pruned prefix). Code that
+    needs a player's time step reads ``steps_back`` (recorded in the explanation's
+    ``meta["steps_back"]``), never the label."""
 
     names: list[str]
     masks: np.ndarray
     level: str
+    steps_back: list[int | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps_back is None:
+            self.steps_back = [None] * len(self.names)
+        elif len(self.steps_back) != len(self.names):
+            raise ValueError(
+                f"steps_back must have one entry per player ({len(self.names)}); received "
+                f"{len(self.steps_back)}."
+            )
 
     @property
     def n_players(self) -> int:
@@ -44,13 +58,15 @@ def event_players(length: int, n_features: int, n_pruned: int = 0) -> Players:
     ``"Pruned Events"`` (the first ``n_pruned`` events) if any."""
     shape = (length, n_features)
     names, masks = [], []
-    for back in range(1, length - n_pruned + 1):
+    backs: list[int | None] = list(range(1, length - n_pruned + 1))
+    for back in backs:
         m = np.zeros(shape, dtype=bool)
         m[length - back] = True
         names.append(f"Event -{back}")
         masks.append(m)
     names, masks = _with_pruned(names, masks, shape, n_pruned)
-    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "event")
+    backs += [None] * (len(names) - len(backs))
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "event", backs)
 
 
 def resolve_groups(
@@ -156,22 +172,24 @@ def cell_players(
     top_cols = {j for _, cols in top_groups for j in cols}
     other_feats = [j for j in range(d) if j not in top_cols]
     other_rows = [t for t in range(n_pruned, length) if t not in set(ev_rows)]
-    names, masks = [], []
+    names, masks, backs = [], [], []
 
-    def add(name: str, rows, cols) -> None:
+    def add(name: str, rows, cols, back: int | None = None) -> None:
         if len(rows) and len(cols):
             m = np.zeros(shape, dtype=bool)
             m[np.ix_(list(rows), list(cols))] = True
             names.append(name)
             masks.append(m)
+            backs.append(None if back is None else int(back))
 
     for back, row in zip(top_events, ev_rows):
         for gname, cols in top_groups:
-            add(f"Event -{back}, {gname}", [row], cols)
+            add(f"Event -{back}, {gname}", [row], cols, back)
     for back, row in zip(top_events, ev_rows):
-        add(f"Other features of Event -{back}", [row], other_feats)
+        add(f"Other features of Event -{back}", [row], other_feats, back)
     for gname, cols in top_groups:
         add(f"{gname} over other events", other_rows, cols)
     add("Other cells", other_rows, other_feats)
     names, masks = _with_pruned(names, masks, shape, n_pruned)
-    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "cell")
+    backs += [None] * (len(names) - len(backs))
+    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "cell", backs)

@@ -10,8 +10,7 @@ import pandas as pd
 
 from .._validation import check_tol
 from ..explanation import Explanation
-from .explainer import LocalExplanation
-from .players import PRUNED
+from .plan import LocalExplanation
 
 
 class GlobalExplanation:
@@ -98,6 +97,7 @@ class GlobalExplanation:
             if exp is None:
                 continue
             f = exp.to_frame()
+            back = dict(zip(exp.player_names, exp.meta.get("steps_back", [None] * exp.n_players)))
             frames.append(
                 pd.DataFrame(
                     {
@@ -106,6 +106,10 @@ class GlobalExplanation:
                         "output": f["output"],
                         "value": f["value"],
                         "std_error": f["std_error"],
+                        "t": pd.array(
+                            [None if back[p] is None else -back[p] for p in f["player"]],
+                            dtype="Int64",
+                        ),
                     }
                 )
             )
@@ -119,19 +123,14 @@ class GlobalExplanation:
         Events"), ``t`` (−i; missing for the pruned player), ``output``, ``value``,
         ``std_error``."""
         f = self._frame("event")
-        t = pd.array([None] * len(f), dtype="Int64")
-        is_event = f["player"] != PRUNED
-        t[is_event.to_numpy()] = (
-            -f.loc[is_event, "player"].str.split("-").str[1].astype(int).to_numpy()
-        )
-        f.insert(2, "t", t)
+        f.insert(2, "t", f.pop("t"))
         return f
 
     @property
     def feature_frame(self) -> pd.DataFrame:
         """Feature values of all sequences: ``entity``, ``feature``, ``output``, ``value``,
         ``std_error``."""
-        return self._frame("feature").rename(columns={"player": "feature"})
+        return self._frame("feature").drop(columns="t").rename(columns={"player": "feature"})
 
     @property
     def feature(self) -> Explanation:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import _describe, check_array, check_int, check_tol
-from ..sequence import PRUNED, cell_players, event_players, feature_players
+from ..sequence import PRUNED, cell_players, event_players, feature_players, pruned_index
 from ._engine import Engine
 from ._utils import split_sequences
 
@@ -180,13 +180,12 @@ def prune_given_data(data: pd.DataFrame, tolerance: float) -> int:
     """
     tolerance = check_tol(tolerance, name="tolerance", allow_none=False)
     older = data[data["Coalition"] == OLDER]
-    t = pd.to_numeric(older["t (event index)"]).to_numpy()
+    t = pd.to_numeric(older["t (event index)"]).to_numpy().astype(np.int64)
     v = pd.to_numeric(older["Shapley Value"]).to_numpy(dtype=float)
-    order = np.argsort(-t, kind="stable")
-    t, v = t[order], v[order]
+    curve = np.full((int(-t.min()) + 1, 1), np.nan)  # row i is the split t = -i
+    curve[-t, 0] = v
     tol = 1e-11 if tolerance == 0 else tolerance  # TimeSHAP: filter float imprecision
-    hits = np.flatnonzero((t < 0) & (np.abs(v) <= tol))
-    return int(t[hits[0]]) if len(hits) else int(t.min())
+    return pruned_index(curve, tol)  # the one index rule (seqshap.sequence.pruning)
 
 
 def local_pruning(

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..models import Model, RecurrentModel
+from .base import Model, RecurrentModel, _slice_rows
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -181,17 +181,10 @@ class SharedBatcher:
                 req.new_state = (
                     new_state
                     if len(call) == 1
-                    else _slice_state(new_state, lo, hi, model.state_batch_axis)
+                    else _slice_rows(new_state, lo, hi, model.state_batch_axis)
                 )
             req.done = True
             lo = hi
-
-
-def _slice_state(state: Any, lo: int, hi: int, axis: int) -> Any:
-    """Rows ``lo:hi`` of a state (arrays/tensors or nested tuples) on ``axis``: views, no copy."""
-    if isinstance(state, tuple | list):
-        return type(state)(_slice_state(s, lo, hi, axis) for s in state)
-    return state[(slice(None),) * axis + (slice(lo, hi),)]
 
 
 class _PlainProxy(Model):
