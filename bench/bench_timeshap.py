@@ -52,14 +52,26 @@ class Counted:
         return self.f(x, h)
 
 
-def timed(fn, repeat: int = 1):
-    """(result of the last run, best wall time in seconds)."""
-    best, out = np.inf, None
+def timed(fn, repeat: int, warmup: bool = True):
+    """One untimed warm-up call (unless ``warmup=False``), then ``repeat`` timed calls.
+
+    Returns (result of the last call, median wall s, min wall s). Every side of a comparison
+    goes through this with the same ``repeat``; callers reset counters inside ``fn``, so the
+    counts they read afterwards are those of the last call.
+    """
+    if warmup:
+        fn()
+    times, out = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return out, best
+        times.append(time.perf_counter() - t0)
+    return out, float(np.median(times)), float(np.min(times))
+
+
+def ratio(ref: tuple[float, float], t: tuple[float, float]) -> str:
+    """Speed-up of ``t`` over ``ref``, median over median and min over min."""
+    return f"{ref[0] / t[0]:.0f}x; {ref[1] / t[1]:.0f}x"
 
 
 def exact_event_values(model, x: np.ndarray, base_event: np.ndarray, n_pruned: int) -> np.ndarray:
@@ -108,6 +120,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 global sequences, T <= 240")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--n-global", type=int, default=None, help="test sequences (default all)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per side after one warm-up (default 3)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -170,15 +185,18 @@ def main() -> None:
             average_event,
         )
 
+    rep = args.repeat
     with quiet:
-        ts_out, ts_time = timed(lambda: local(ts_explainer, ts_f))
+        ts_out, *ts_time = timed(lambda: (ts_f.reset(), local(ts_explainer, ts_f))[1], rep)
     ts_calls, ts_rows = ts_f.calls, ts_f.rows
-    ss_out, ss_time = timed(lambda: (ss_f.reset(), local(ss, ss_f))[1], repeat=3)
+    ss_out, *ss_time = timed(lambda: (ss_f.reset(), local(ss, ss_f))[1], rep)
     ss_calls, ss_rows = ss_f.calls, ss_f.rows
     prun_idx = ss.prune_given_data(ss_out[0], 0.025)
     ts_idx = ts_explainer.prune_given_data(ts_out[0], 0.025)
     n_pruned = x.shape[1] + prun_idx
-    exact, exact_time = timed(lambda: exact_event_values(model, x[0], base_event, n_pruned))
+    exact, exact_time, _ = timed(
+        lambda: exact_event_values(model, x[0], base_event, n_pruned), 1, warmup=False
+    )
     ts_ev = ts_out[1]["Shapley Value"].to_numpy(dtype=float)
     ss_ev = ss_out[1]["Shapley Value"].to_numpy(dtype=float)
     m = len(exact)
@@ -190,7 +208,7 @@ def main() -> None:
 
     native = seqshap.sequence.SequenceExplainer(ss_f, base_event, batch_size=4096)
     ss_f.reset()
-    _, native_time = timed(lambda: native.explain(x[0], pruning_tol=0.025), repeat=3)
+    _, *native_time = timed(lambda: native.explain(x[0], pruning_tol=0.025), rep)
 
     print(
         f"\n## Local report (pruning tol 0.025 -> pruning index {prun_idx} [TimeSHAP "
@@ -201,12 +219,19 @@ def main() -> None:
         ("seqshap.timeshap calc_local_report", ss_time, ss_rows, ss_calls, err(ss_ev)),
         ("seqshap SequenceExplainer.explain", native_time, None, None, "(same engine)"),
     ]
-    print("| run | wall s | speed-up | model rows | calls | event max abs error vs exact |")
-    print("|---|---:|---:|---:|---:|---|")
+    print(
+        f"wall s: median and min of {rep} timed runs after one warm-up, every row measured the "
+        "same way in this run; speed-up: TimeSHAP's median / this median; min / min\n"
+    )
+    print(
+        "| run | wall s median | wall s min | speed-up | model rows | calls | "
+        "event max abs error vs exact |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|")
     for name, t, r, c, e in rows:
         print(
-            f"| {name} | {t:.3f} | {ts_time / t:.0f}x | {r if r is not None else '-'} | "
-            f"{c if c is not None else '-'} | {e} |"
+            f"| {name} | {t[0]:.3f} | {t[1]:.3f} | {ratio(ts_time, t)} | "
+            f"{r if r is not None else '-'} | {c if c is not None else '-'} | {e} |"
         )
 
     # ------------------------------------------------------------------ global
@@ -245,13 +270,14 @@ def main() -> None:
         return pr, ev, fe
 
     rows = []
-    ts_f.reset()
     with quiet:
-        ts_g, ts_gtime = timed(lambda: run_global(ts_explainer, ts_f, subset_df))
+        ts_g, *ts_gtime = timed(
+            lambda: (ts_f.reset(), run_global(ts_explainer, ts_f, subset_df))[1], rep
+        )
     rows.append(("TimeSHAP 1.0.4", len(ids) - len(failing), ts_gtime, ts_f.rows, ts_f.calls))
-    ss_g, ss_sub = timed(lambda: (ss_f.reset(), run_global(ss, ss_f, subset_df))[1])
+    ss_g, *ss_sub = timed(lambda: (ss_f.reset(), run_global(ss, ss_f, subset_df))[1], rep)
     rows.append(("seqshap.timeshap", len(ids) - len(failing), ss_sub, ss_f.rows, ss_f.calls))
-    ss_all, ss_alltime = timed(lambda: (ss_f.reset(), run_global(ss, ss_f, test_df))[1])
+    ss_all, *ss_alltime = timed(lambda: (ss_f.reset(), run_global(ss, ss_f, test_df))[1], rep)
     rows.append(("seqshap.timeshap (all)", len(ids), ss_alltime, ss_f.rows, ss_f.calls))
     stats = ss.pruning_statistics(ss_all[0], tols)
     print(
@@ -260,10 +286,17 @@ def main() -> None:
         f"{len(ids)} sequences (score within tol of the baseline's: {failing}); it is timed on "
         "the others.\n"
     )
-    print("| run | sequences | wall s | speed-up | model rows | calls |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| run | sequences | wall s median | wall s min | speed-up (median; min) | model rows "
+        "| calls |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, n, t, r, c in rows:
-        print(f"| {name} | {n} | {t:.2f} | {ts_gtime / t:.0f}x | {r} | {c} |")
+        # the "(all)" row explains more sequences than TimeSHAP's: its speed-up is per sequence
+        per_seq = (t[0] * (len(ids) - len(failing)) / n, t[1] * (len(ids) - len(failing)) / n)
+        print(
+            f"| {name} | {n} | {t[0]:.2f} | {t[1]:.2f} | {ratio(ts_gtime, per_seq)} | {r} | {c} |"
+        )
     same = ts_g[0]["Pruning idx"].to_numpy(float) == ss_g[0]["Pruning idx"].to_numpy(float)
     a = ts_g[1].merge(ss_g[1], on=["Entity", "Tolerance", "Event"], suffixes=("_ts", "_ss"))
     diff = np.abs(a["Shapley Value_ts"] - a["Shapley Value_ss"]).max()
@@ -280,7 +313,7 @@ def main() -> None:
         "\n## Pruning cost vs sequence length T (one sequence: its last T events; tol 0.025)\n"
         "\nindex search = what prune_all uses (back from the most recent event, stops at the "
         "pruning index); full curve = all T+1 splits (local_pruning's table); row-steps = "
-        "rows x steps sent to the model\n"
+        "rows x steps sent to the model; times: median (min) of the timed runs after a warm-up\n"
     )
     print(
         "| T | pruning index | index search s | calls | row-steps | row-steps / T | "
@@ -290,28 +323,33 @@ def main() -> None:
     for t_len in lengths:
         seq = long_x[-t_len:]
         engine = seqshap.sequence.SequenceExplainer(ss_f, base_event, batch_size=4096)
-        engine.prune(seq, None, full_curve=False)  # model probe
-        ss_f.reset()
-        res, t_idx = timed(
-            lambda seq=seq, engine=engine: engine.prune(seq, 0.025, full_curve=False), repeat=3
+        res, *t_idx = timed(
+            lambda seq=seq, engine=engine: (
+                ss_f.reset(),
+                engine.prune(seq, 0.025, full_curve=False),
+            )[1],
+            rep,
         )
-        idx_calls, idx_steps = ss_f.calls // 3, ss_f.row_steps // 3
-        ss_f.reset()
-        _, t_full = timed(lambda seq=seq, engine=engine: engine.prune(seq, 0.025))
+        idx_calls, idx_steps = ss_f.calls, ss_f.row_steps
+        _, *t_full = timed(
+            lambda seq=seq, engine=engine: (ss_f.reset(), engine.prune(seq, 0.025))[1], rep
+        )
         full_steps = ss_f.row_steps
         ts_cell, ts_steps = "-", "-"
         if t_len <= (240 if args.quick else 480):
-            ts_f.reset()
             with quiet:
-                _, t_ts = timed(
-                    lambda seq=seq: ts_explainer.local_pruning(
-                        ts_f, seq[None], {"tol": 0.025}, average_event
-                    )
+                _, *t_ts = timed(
+                    lambda seq=seq: (
+                        ts_f.reset(),
+                        ts_explainer.local_pruning(ts_f, seq[None], {"tol": 0.025}, average_event),
+                    )[1],
+                    rep,
                 )
-            ts_cell, ts_steps = f"{t_ts:.2f}", f"{ts_f.row_steps:,}"
+            ts_cell, ts_steps = f"{t_ts[0]:.2f} ({t_ts[1]:.2f})", f"{ts_f.row_steps:,}"
         print(
-            f"| {t_len} | {res.pruned_index} | {t_idx:.4f} | {idx_calls} | {idx_steps:,} | "
-            f"{idx_steps / t_len:.1f} | {t_full:.3f} | {full_steps:,} | {ts_cell} | {ts_steps} |"
+            f"| {t_len} | {res.pruned_index} | {t_idx[0]:.4f} ({t_idx[1]:.4f}) | {idx_calls} | "
+            f"{idx_steps:,} | {idx_steps / t_len:.1f} | {t_full[0]:.3f} ({t_full[1]:.3f}) | "
+            f"{full_steps:,} | {ts_cell} | {ts_steps} |"
         )
     print(
         f"\n(python {sys.version.split()[0]}, {os.cpu_count()} CPUs; torch threads {args.threads})"

@@ -90,3 +90,47 @@ def test_auto_budget_errors_name_the_argument(kwargs, match):
     kwargs = {"method": "kernel", **kwargs}
     with pytest.raises(ValueError, match=match):
         estimate(recurrent_game(), **kwargs)
+
+
+# ----------------------------------------------------------------- the shared rounds helper
+def _owen(game, budget, tol, seed):
+    from seqshap.estimators.owen import owen_values
+
+    # one level of 14 leaves: exact would need 2^14 + 2 evaluations, so every budget below samples
+    tree = list(range(game.n_players))
+    return owen_values(game, tree, budget, np.random.default_rng(seed), tol=tol)
+
+
+SAMPLED = {
+    "kernel": lambda g, b, tol, s: estimate(g, "kernel", budget=b, tol=tol, seed=s),
+    "permutation": lambda g, b, tol, s: estimate(g, "permutation", budget=b, tol=tol, seed=s),
+    "owen": _owen,
+}
+
+
+@pytest.mark.parametrize("method", sorted(SAMPLED))
+def test_every_sampled_estimator_reports_t_scaled_standard_errors(method):
+    """SE = raw SE · t_{0.975,ν}/z_{0.975}, with ν and the raw SE in extras."""
+    from scipy import stats
+
+    est = SAMPLED[method](recurrent_game(), 700, None, 0)
+    raw, dof = est.extras["std_errors_raw"], est.extras["dof"]
+    assert not est.exact and raw.shape == dof.shape == est.values.shape
+    assert np.all(np.isfinite(dof)) and np.all(dof >= 1)
+    factor = stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)
+    assert np.all(factor > 1.0)
+    np.testing.assert_allclose(est.std_errors, raw * factor, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("method", sorted(SAMPLED))
+def test_every_sampled_estimator_stops_on_tol_and_warns_when_the_budget_runs_out(method):
+    game = recurrent_game()
+    est = SAMPLED[method](game, 16_000, 0.05, 0)
+    assert est.extras["converged"] is True and est.extras["tol"] == 0.05
+    assert np.all(est.std_errors.max(axis=0) <= 0.05 * spread(est.values))
+    assert est.n_evaluations < 16_000
+    with pytest.warns(UserWarning, match=rf"{method} estimator: budget of 900 evaluations ran out"):
+        short = SAMPLED[method](recurrent_game(), 900, 1e-4, 0)
+    assert short.extras["converged"] is False and short.n_evaluations <= 900
+    # without tol the whole budget goes in one round
+    assert SAMPLED[method](recurrent_game(), 900, None, 0).extras["converged"] is None

@@ -83,7 +83,7 @@ def test_sampled_values_close_to_exact(tabular, classifier):
     bg = x[:8]
     ex = KernelExplainer(classifier.predict_proba, bg)
     exact = ex.shap_values(x[:2], nsamples=2**10, silent=True)
-    est = ex.explain(x[:2], nsamples=400)
+    est = ex.explanation(x[:2], nsamples=400)
     assert not est.exact
     err = np.abs(est.values - exact)
     assert np.all(err <= 5 * est.std_errors + 1e-6)
@@ -119,7 +119,7 @@ def test_dataframe_and_sparse_inputs(tabular, classifier):
     before = df.copy()
     ex = KernelExplainer(classifier.predict_proba, df)
     assert ex.feature_names == cols
-    exp = ex(pd.DataFrame(x[10:12], columns=cols), nsamples=128)
+    exp = ex.explanation(pd.DataFrame(x[10:12], columns=cols), nsamples=128)
     assert exp.player_names == cols
     pd.testing.assert_frame_equal(df, before)
     ex_sparse = KernelExplainer(classifier.predict_proba, sp.csr_matrix(x[:10]))
@@ -173,7 +173,7 @@ def test_explanation_and_save_load(tmp_path, tabular, classifier):
     ex = KernelExplainer(
         classifier.predict_proba, x[:10], feature_names=[f"f{i}" for i in range(10)]
     )
-    exp = ex(x[:2], nsamples=200)
+    exp = ex.explanation(x[:2], nsamples=200)
     assert isinstance(exp, Explanation) and exp.shape == (2, 10, 2)
     assert exp.efficiency_gap.max() < 1e-8
     path = ex.save(tmp_path / "explainer.npz")

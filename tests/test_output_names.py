@@ -56,9 +56,9 @@ def test_kernel_explainer_output_names_and_model_classes():
     y = np.where(X[:, 0] > 0, "up", "down")
     clf = LogisticRegression().fit(X, y)
     ke = KernelExplainer(clf, X[:10])
-    assert ke(X[:2]).output_names == ["down", "up"]  # from classes_
+    assert ke.explanation(X[:2]).output_names == ["down", "up"]  # from classes_
     named = KernelExplainer(clf.predict_proba, X[:10], output_names=["no", "yes"])
-    assert named(X[:1]).output_names == ["no", "yes"]
+    assert named.explanation(X[:1]).output_names == ["no", "yes"]
     assert sklearn is not None
     with pytest.raises(ValueError, match="output_names has 1 names but the model returns 2"):
         KernelExplainer(clf.predict_proba, X[:10], output_names=["x"])

@@ -66,6 +66,7 @@ def test_kernel_explainer_block():
     exec(block("from seqshap import KernelExplainer"), ns)
     assert ns["shap_values"].shape == (10, 5, 2)
     assert ns["explanation"].efficiency_gap.max() < 1e-8
+    assert ns["shap_like"].values.shape == (10, 5, 2)
 
 
 def test_sequence_and_many_blocks(tmp_path, monkeypatch, sequences):

@@ -23,14 +23,18 @@ Differences from shap, all deliberate:
 from __future__ import annotations
 
 import gc
+import importlib.util
 import json
 import numbers
 import re
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._shap_like import ShapLikeExplanation
 from ._validation import (
     check_array,
     check_budget,
@@ -45,9 +49,16 @@ from .explanation import Explanation, explanation_from_estimates
 from .games import MaskedGame
 from .links import get_link
 from .models import adapt
+from .models.adapt import carried_output_names
 
 _L1_PATTERN = re.compile(r"num_features\(\d+\)")
-_SHAP_KWARGS = {"keep_index", "keep_index_ordered"}
+#: shap's per-call options; its constructor accepts (and ignores) them, ours uses them as defaults
+_CALL_DEFAULTS: dict[str, Any] = {
+    "nsamples": "auto",
+    "l1_reg": "auto",
+    "silent": False,
+    "gc_collect": False,
+}
 
 
 class KernelExplainer:
@@ -58,14 +69,24 @@ class KernelExplainer:
     model : callable mapping ``(n_samples, n_features)`` to a vector or ``(n_samples, k)``.
     data : background rows standing in for absent features — numpy array, pandas DataFrame
         (feature names from its columns), scipy.sparse matrix, or a summary from
-        :func:`seqshap.kmeans` / :func:`seqshap.sample` (or ``shap.kmeans``).
+        :func:`seqshap.kmeans` / :func:`seqshap.sample` (or ``shap.kmeans``). Columns of
+        strings, booleans, categories or other objects are handled as shap handles them: the
+        model receives the original values, a feature being absent means taking the background
+        row's value.
     feature_names : names of the columns (default: DataFrame columns, else ``"Feature i"``).
     output_names : names of the model's k outputs (default: the names the model carries, e.g.
         a scikit-learn classifier's ``classes_``, else ``"output 0"`` …).
-    link : ``"identity"`` or ``"logit"`` (values then explain log-odds).
+    link : ``"identity"`` or ``"logit"`` (values then explain log-odds), or shap's link objects.
     batch_size : most rows per model call.
     seed : seed of the local random generator (None: fresh entropy each call).
     method : ``"kernel"`` (default), ``"exact"``, ``"permutation"`` or ``"auto"``.
+    random_state : shap's name for ``seed`` (shap 0.51 ignores it; here it seeds the sampling).
+    keep_index, keep_index_ordered : as in shap: the model receives a DataFrame with the
+        background's columns and the explained row's index value (sorted when ordered).
+    nsamples, l1_reg, silent, gc_collect : shap accepts these in the constructor and ignores
+        them there; seqshap uses them as the defaults of :meth:`shap_values`, :meth:`explain` and
+        ``explainer(X)``, and says so with a warning. An ``l1_reg`` value that is not valid is
+        ignored with a warning, as shap ignores it.
     """
 
     def __init__(
@@ -78,28 +99,60 @@ class KernelExplainer:
         batch_size: int = 1024,
         seed: int | None = 0,
         method: str = "kernel",
+        random_state: int | None = None,
+        keep_index: bool = False,
+        keep_index_ordered: bool = False,
         output_names: list[str] | None = None,
         **kwargs: Any,
     ):
-        unknown = set(kwargs) - _SHAP_KWARGS
+        unknown = set(kwargs) - set(_CALL_DEFAULTS)
         if unknown:
             raise TypeError(
-                f"KernelExplainer got unexpected keyword argument(s) {sorted(unknown)}; accepted are "
-                "model, data, feature_names, link, batch_size, seed, method, output_names."
+                f"KernelExplainer got unexpected keyword argument(s) {sorted(unknown)}; accepted "
+                "are model, data, feature_names, link, batch_size, seed, method, random_state, "
+                "keep_index, keep_index_ordered, output_names, nsamples, l1_reg, silent, "
+                "gc_collect."
             )
         if method not in ("kernel", "exact", "permutation", "auto"):
             raise ValueError(
                 f"method must be 'kernel', 'exact', 'permutation' or 'auto'; received {method!r}."
             )
-        if feature_names is None and hasattr(data, "columns"):
-            feature_names = [str(c) for c in data.columns]
+        if random_state is not None:
+            if seed not in (0, None) and seed != random_state:
+                raise ValueError(
+                    f"seed={seed!r} and random_state={random_state!r} disagree; random_state is "
+                    "shap's name for seed, pass only one of them."
+                )
+            seed = random_state
+        self._defaults = _call_defaults(kwargs)
+        self.keep_index = bool(keep_index)
+        self.keep_index_ordered = bool(keep_index_ordered)
+        self._columns = list(data.columns) if hasattr(data, "columns") else None
+        self._dtypes = data.dtypes if hasattr(data, "dtypes") and hasattr(data, "columns") else None
+        if feature_names is None and self._columns is not None:
+            feature_names = [str(c) for c in self._columns]
+        if self.keep_index and self._columns is None:
+            raise ValueError(
+                "keep_index=True needs data as a pandas DataFrame (its columns and index are "
+                f"passed to the model); received {type(data).__name__}."
+            )
+        self._codes = _Codes.for_data(data)
+        if self._codes is not None:
+            data = self._codes.encode(data)
         self.data: Background = as_background(data, name="data", ndim=2)
         self.n_features = self.data.data.shape[1]
         self.feature_names = check_names(
             feature_names, n=self.n_features, name="feature_names", default_prefix="Feature "
         )
         self.link_name, self._link = get_link(link)
-        self.model = adapt(model)
+        self._index_value: Any = None
+        self._user_model = model
+        wrapped = model
+        if self._codes is not None or self.keep_index:
+            wrapped = self._model_on_original_values
+            if not callable(model) and not hasattr(model, "predict"):
+                adapt(model)  # raises the adapter's clear error for non-callables
+        self.model = adapt(wrapped)
         self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
         check_random_state(seed)  # validate now, use later
         self.seed = seed
@@ -109,7 +162,7 @@ class KernelExplainer:
         self._fnull = self._link(self.data.weights @ null)
         names = check_output_names(output_names)
         if names is None:
-            carried = getattr(self.model, "output_names", None)
+            carried = getattr(self.model, "output_names", None) or carried_output_names(model)
             names = list(carried) if carried and len(carried) == self.n_outputs else None
         elif len(names) != self.n_outputs:
             raise ValueError(
@@ -117,6 +170,23 @@ class KernelExplainer:
                 "output(s) per row; give one name per output."
             )
         self.output_names: list[str] | None = names
+
+    def _model_on_original_values(self, z: np.ndarray) -> Any:
+        """The user's model on rows given as codes (non-numeric data) or as a DataFrame."""
+        rows = self._codes.decode(z) if self._codes is not None else z
+        if self.keep_index:
+            import pandas as pd
+
+            index = None if self._index_value is None else np.repeat(self._index_value, len(z))
+            rows = pd.DataFrame(rows, columns=self._columns, index=index)
+            if self._dtypes is not None:
+                rows = rows.astype(self._dtypes.to_dict())
+            if self.keep_index_ordered and index is not None:
+                rows = rows.sort_index()
+        target = self._user_model
+        if not callable(target) and hasattr(target, "predict"):
+            target = target.predict
+        return target(rows)
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         parts = [self.model(x[i : i + self.batch_size]) for i in range(0, len(x), self.batch_size)]
@@ -127,9 +197,31 @@ class KernelExplainer:
         """link(E[f(data)]): a float for one output, an array of k values otherwise."""
         return float(self._fnull[0]) if self.n_outputs == 1 else self._fnull.copy()
 
+    @staticmethod
+    def not_equal(i: Any, j: Any) -> int:
+        """shap's test of whether two cell values differ (1) or not (0): numbers (NaN equal to
+        NaN) by ``allclose``, anything else by ``==``."""
+        number_types = (int, float, np.number)
+        if isinstance(i, number_types) and isinstance(j, number_types):
+            return 0 if np.allclose(i, j, equal_nan=True) else 1
+        if hasattr(i, "dtype") and hasattr(j, "dtype"):
+            numeric = np.issubdtype(i.dtype, np.number) and np.issubdtype(j.dtype, np.number)
+            boolean = np.issubdtype(i.dtype, np.bool_) and np.issubdtype(j.dtype, np.bool_)
+            if numeric or boolean:
+                return 0 if np.allclose(i, j, equal_nan=True) else 1
+            return 0 if np.all(i == j) else 1
+        return 0 if i == j else 1
+
     # ------------------------------------------------------------------ explaining
-    def _check_x(self, X: Any) -> tuple[np.ndarray, bool]:
+    def _check_x(self, X: Any) -> tuple[np.ndarray, bool, Any]:
+        """Rows of ``X`` as floats (codes for non-numeric data), whether X was one row, and the
+        row index values (DataFrame/Series input) for ``keep_index``."""
         single = getattr(X, "ndim", np.ndim(X)) == 1
+        index = getattr(X, "index", None)
+        if single:
+            index = None if getattr(X, "name", None) is None else [X.name]
+        if self._codes is not None:
+            X = self._codes.encode(X, name="X")
         x = check_array(X, name="X", ndim=(1, 2))
         if single:
             x = x[None]
@@ -138,36 +230,48 @@ class KernelExplainer:
                 f"X has {x.shape[1]} features but the background data has {self.n_features}; "
                 "pass rows with the same columns, in the same order, as `data`."
             )
-        return x, single
+        return x, single, None if index is None else np.asarray(index)
 
     def _nsamples(self, nsamples: Any) -> int:
+        if nsamples is None:
+            nsamples = self._defaults.get("nsamples", "auto")
         if isinstance(nsamples, str):
             if nsamples != "auto":
                 raise ValueError(f"nsamples must be 'auto' or an integer; received {nsamples!r}.")
             return default_budget(self.n_features)
         return check_budget(nsamples, name="nsamples")
 
-    def explain(
+    def _option(self, name: str, value: Any) -> Any:
+        return self._defaults.get(name, _CALL_DEFAULTS[name]) if value is None else value
+
+    def explanation(
         self,
         X: Any,
-        nsamples: int | str = "auto",
-        l1_reg: Any = "auto",
-        silent: bool = True,
-        gc_collect: bool = False,
+        nsamples: int | str | None = None,
+        l1_reg: Any = None,
+        silent: bool | None = True,
+        gc_collect: bool | None = None,
     ) -> Explanation:
-        """Explain the rows of ``X``; returns an :class:`~seqshap.Explanation`."""
-        x, _ = self._check_x(X)
+        """Explain the rows of ``X``; returns a :class:`~seqshap.Explanation` (values and
+        standard errors ``(n, M, k)``, exact flag, ``to_frame()``, ``save()``, plots)."""
+        x, _, index = self._check_x(X)
         budget = self._nsamples(nsamples)
-        l1 = _check_l1_reg(l1_reg)
+        l1 = _check_l1_reg(self._option("l1_reg", l1_reg))
+        silent = self._option("silent", silent)
+        gc_collect = self._option("gc_collect", gc_collect)
         seeds = np.random.SeedSequence(self.seed).spawn(len(x))
         estimates, rows = [], []
         iterator: Any = range(len(x))
-        if not silent and len(x) > 1:  # a bar only for work that can take a while
-            from tqdm.auto import tqdm  # notebook widget in Jupyter, text elsewhere
+        if not silent and len(x) > 1:  # a bar only for more than one row
+            from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
             iterator = tqdm(iterator, desc="seqshap", unit="row")
         for i in iterator:
-            est, n_rows = self._explain_row(x[i], budget, l1, np.random.default_rng(seeds[i]))
+            self._index_value = None if index is None else index[i : i + 1]
+            try:
+                est, n_rows = self._explain_row(x[i], budget, l1, np.random.default_rng(seeds[i]))
+            finally:
+                self._index_value = None
             estimates.append(est)
             rows.append(n_rows)
             if gc_collect:
@@ -176,7 +280,7 @@ class KernelExplainer:
             estimates,
             player_names=self.feature_names,
             output_names=self.output_names,
-            data=x,
+            data=np.full(x.shape, np.nan) if self._codes is not None else x,
             level="feature",
             budget=budget,
             seed=self.seed,
@@ -184,7 +288,65 @@ class KernelExplainer:
             n_model_rows=rows,
         )
 
-    __call__ = explain
+    def explain(self, incoming_instance: Any, **kwargs: Any) -> np.ndarray:
+        """shap's ``explain``: the values of ONE row, ``(M,)`` for one output, ``(M, k)`` for
+        several. Keyword arguments as :meth:`shap_values`. For many rows use
+        :meth:`shap_values`, ``explainer(X)`` or :meth:`explanation`."""
+        unknown = set(kwargs) - set(_CALL_DEFAULTS)
+        if unknown:
+            raise TypeError(f"explain got unexpected keyword argument(s) {sorted(unknown)}.")
+        n_rows = 1 if getattr(incoming_instance, "ndim", np.ndim(incoming_instance)) == 1 else None
+        if n_rows is None:
+            n_rows = len(incoming_instance) if hasattr(incoming_instance, "__len__") else 0
+            if n_rows != 1:
+                raise ValueError(
+                    f"incoming_instance must be one row (1-D, or 2-D with one row); received "
+                    f"{n_rows} rows. Use shap_values(X) or explainer(X) for several rows."
+                )
+        kwargs.setdefault("silent", True)
+        values = self.explanation(incoming_instance, **kwargs).values[0]
+        return values[:, 0] if self.n_outputs == 1 else values
+
+    def __call__(
+        self,
+        X: Any,
+        l1_reg: Any = None,
+        silent: bool | None = True,
+        nsamples: int | str | None = None,
+        gc_collect: bool | None = None,
+    ) -> Any:
+        """shap's ``explainer(X)``: a ``shap.Explanation`` when shap is installed (so that
+        ``shap.plots.*`` take it), else a :class:`~seqshap._shap_like.ShapLikeExplanation` that
+        indexes the same way. ``values`` is ``(n, M)`` for one output, ``(n, M, k)`` for several
+        (no ``n`` axis for a 1-D ``X``); standard errors are in ``error_std``."""
+        start = time.perf_counter()
+        _, single, _ = self._check_x(X)
+        exp = self.explanation(
+            X, nsamples=nsamples, l1_reg=l1_reg, silent=silent, gc_collect=gc_collect
+        )
+        one = self.n_outputs == 1
+        values = exp.values[:, :, 0] if one else exp.values
+        errors = exp.std_errors[:, :, 0] if one else exp.std_errors
+        base = exp.base_values[:, 0] if one else exp.base_values
+        data = _plain_rows(X)
+        if single:
+            values, errors, base = values[0], errors[0], base[0]
+            data = data.reshape(-1)
+        kwargs = {
+            "base_values": base,
+            "data": data,
+            "feature_names": list(self.feature_names),
+            "error_std": errors,
+        }
+        if importlib.util.find_spec("shap") is not None:
+            import shap
+
+            return shap.Explanation(values, compute_time=time.perf_counter() - start, **kwargs)
+        axes = ("feature",) if single else ("instance", "feature")
+        if not one:
+            axes += ("output",)
+            kwargs["output_names"] = [f"Output {o}" for o in range(self.n_outputs)]
+        return ShapLikeExplanation(values, axes=axes, **kwargs)
 
     def _explain_row(self, x: np.ndarray, budget: int, l1_reg: Any, rng: np.random.Generator):
         """One row: features equal to every background row are dummies (exactly 0) and drop out."""
@@ -230,21 +392,20 @@ class KernelExplainer:
     def shap_values(
         self,
         X: Any,
-        nsamples: int | str = "auto",
-        l1_reg: Any = "auto",
-        silent: bool = False,
-        gc_collect: bool = False,
+        nsamples: int | str | None = None,
+        l1_reg: Any = None,
+        silent: bool | None = None,
+        gc_collect: bool | None = None,
         **kwargs: Any,
     ) -> np.ndarray:
         """shap's layout: ``(n, M)`` for one output, ``(n, M, k)`` for several; a 1-D ``X`` drops n.
 
         Each row sums to ``f(x) − expected_value`` (in link space).
         """
-        unknown = set(kwargs) - {"nsamples", "l1_reg", "silent", "gc_collect"}
-        if unknown:
-            raise TypeError(f"shap_values got unexpected keyword argument(s) {sorted(unknown)}.")
-        _, single = self._check_x(X)
-        exp = self.explain(
+        if kwargs:
+            raise TypeError(f"shap_values got unexpected keyword argument(s) {sorted(kwargs)}.")
+        _, single, _ = self._check_x(X)
+        exp = self.explanation(
             X, nsamples=nsamples, l1_reg=l1_reg, silent=silent, gc_collect=gc_collect
         )
         values = exp.values[:, :, 0] if self.n_outputs == 1 else exp.values
@@ -256,6 +417,12 @@ class KernelExplainer:
         path = Path(file)
         if path.suffix.lower() != ".npz":
             raise ValueError(f"file must end in .npz; received {str(path)!r}.")
+        if self._codes is not None or self.keep_index:
+            raise ValueError(
+                "save() stores numeric backgrounds only; this explainer's data has non-numeric "
+                "columns or keep_index=True. Keep the DataFrame yourself (e.g. to_parquet) and "
+                "build the explainer again from it."
+            )
         settings = {
             "format": "seqshap.KernelExplainer",
             "feature_names": self.feature_names,
@@ -308,3 +475,106 @@ def _check_l1_reg(l1_reg: Any) -> Any:
         "l1_reg must be 'auto' (no selection), False, 'num_features(k)', 'aic', 'bic' or a "
         f"positive float alpha; received {l1_reg!r}."
     )
+
+
+def _call_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Per-call options given to the constructor: kept as defaults (with a warning where shap's
+    answer would differ, since shap ignores them there); invalid values ignored with a warning."""
+    defaults: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        try:
+            if name == "nsamples" and value != "auto":
+                check_budget(value, name="nsamples")
+            elif name == "l1_reg":
+                _check_l1_reg(value)
+        except (TypeError, ValueError) as exc:
+            warnings.warn(
+                f"KernelExplainer({name}={value!r}) is ignored, as shap ignores it: {exc} "
+                f"Pass {name} to shap_values() or explainer(X) instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            continue
+        defaults[name] = value
+        if name in ("nsamples", "l1_reg"):
+            warnings.warn(
+                f"KernelExplainer({name}={value!r}): shap ignores {name} given to the "
+                "constructor; seqshap uses it as the default of shap_values(), explain() and "
+                "explainer(X).",
+                UserWarning,
+                stacklevel=3,
+            )
+    return defaults
+
+
+def _is_numeric_dtype(dtype: Any) -> bool:
+    return np.dtype(dtype).kind in "fiuc" if isinstance(dtype, np.dtype) else False
+
+
+class _Codes:
+    """Integer codes for the values of non-numeric columns (strings, booleans, categories,
+    objects, dates): the game swaps whole cells between the row and the background, so it can
+    work on codes while the model receives the original values (``decode``)."""
+
+    def __init__(self, columns: list[list[Any]]):
+        self.values = columns
+        self.lookup = [{_key(v): i for i, v in enumerate(col)} for col in columns]
+
+    @classmethod
+    def for_data(cls, data: Any) -> _Codes | None:
+        if hasattr(data, "dtypes") and hasattr(data, "columns"):  # DataFrame
+            numeric = all(_is_numeric_dtype(t) for t in data.dtypes)
+            width = data.shape[1]
+        elif isinstance(data, np.ndarray):
+            numeric = _is_numeric_dtype(data.dtype)
+            width = data.shape[1] if data.ndim == 2 else 0
+        else:
+            return None
+        if numeric:
+            return None
+        return cls([[] for _ in range(width)])
+
+    def encode(self, data: Any, name: str = "data") -> np.ndarray:
+        rows = data.to_numpy(dtype=object) if hasattr(data, "to_numpy") else np.asarray(data)
+        rows = np.asarray(rows, dtype=object)
+        one = rows.ndim == 1
+        rows = rows[None] if one else rows
+        if rows.ndim != 2 or rows.shape[1] != len(self.values):
+            raise ValueError(
+                f"{name} must have {len(self.values)} columns like the background data; "
+                f"received shape {np.shape(data)}."
+            )
+        codes = np.empty(rows.shape, dtype=float)
+        for j, (col, lookup) in enumerate(zip(self.values, self.lookup, strict=True)):
+            for i, v in enumerate(rows[:, j]):
+                k = _key(v)
+                if k not in lookup:
+                    lookup[k] = len(col)
+                    col.append(v)
+                codes[i, j] = lookup[k]
+        return codes[0] if one else codes
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        codes = np.asarray(codes).astype(np.int64)
+        out = np.empty(codes.shape, dtype=object)
+        for j, col in enumerate(self.values):
+            out[:, j] = np.asarray(col, dtype=object)[codes[:, j]]
+        return out
+
+
+def _key(value: Any) -> Any:
+    """Hashable identity of a cell value, NaN equal to NaN (as shap's ``not_equal``)."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return ("nan",)
+    if isinstance(value, np.generic):
+        return (type(value).__name__, value.item())
+    return (type(value).__name__, value)
+
+
+def _plain_rows(X: Any) -> np.ndarray:
+    """X as shap puts it in ``Explanation.data``: DataFrames and sparse matrices as arrays."""
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        return X.toarray()
+    if hasattr(X, "to_numpy"):
+        return X.to_numpy()
+    return np.asarray(X)

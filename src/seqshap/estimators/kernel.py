@@ -24,20 +24,20 @@ middle. This implementation spends a budget of coalition evaluations well:
   The variance estimate has few degrees of freedom at small budgets; the reported standard
   error is scaled by t_{0.975,ν} / z_{0.975} (ν from Welch–Satterthwaite over strata) so that
   φ̂ ± 1.96·SE is a 95% interval; the unscaled standard error and ν are in ``extras``;
-* with ``tol``, sampling proceeds in rounds and stops once max SE ≤ tol · (max φ − min φ).
+* with ``tol``, sampling proceeds in rounds and stops once max SE ≤ tol · (max φ − min φ)
+  (:mod:`seqshap.estimators._rounds`, shared with the other sampled estimators).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-import warnings
 from math import comb
 
 import numpy as np
 
 from ..games.base import Game
-from ._intervals import t_factor
+from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions
 
 
@@ -85,38 +85,29 @@ def kernel_shap(
     sampler.plan_enumeration(first)
     z_en = sampler.enumerated()
     y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
-    remaining -= len(z_en)
-    target_pairs = (first - len(z_en)) // 2
-    z_s = np.zeros((0, m), dtype=bool)
-    y_s = np.zeros((0, game.n_outputs))
-    converged = False
-    while True:
-        new = sampler.sample_pairs(max(0, target_pairs - len(z_s) // 2))
+    drawn = {"z": np.zeros((0, m), dtype=bool), "y": np.zeros((0, game.n_outputs)), "extras": {}}
+
+    def advance(target_pairs: int) -> Round:
+        new = sampler.sample_pairs(max(0, target_pairs - len(drawn["z"]) // 2))
         if len(new):
-            z_s = np.concatenate([z_s, new])
-            y_s = np.concatenate([y_s, game(new) - v0])
-        phi, se, se_extras = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg)
-        spent = game.n_evaluations - start
-        if tol is None:
-            break
-        spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
-        converged = sampler.exhausted or bool(
-            np.all(np.nan_to_num(se, nan=np.inf).max(axis=0) <= tol * spread)
+            drawn["z"] = np.concatenate([drawn["z"], new])
+            drawn["y"] = np.concatenate([drawn["y"], game(new) - v0])
+        phi, se, drawn["extras"] = _fit(
+            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg
         )
-        if converged:
-            break
-        room = budget - spent
-        if room < 2:
-            warnings.warn(
-                f"kernel estimator: budget of {budget} evaluations ran out before the standard "
-                f"errors met tol={tol}; largest relative standard error "
-                f"{float(np.nanmax(se.max(0) / spread)):.3g} after {spent} evaluations. Raise "
-                "the budget for tighter values.",
-                UserWarning,
-                stacklevel=3,
-            )
-            break
-        target_pairs = len(z_s) // 2 + max(1, min(room, max(len(z_s), 2 * m)) // 2)
+        return Round(phi, se, len(drawn["z"]) // 2, exhausted=sampler.exhausted)
+
+    result, converged = sample_in_rounds(
+        "kernel",
+        budget=budget,
+        tol=tol,
+        first=(first - len(z_en)) // 2,
+        advance=advance,
+        room=lambda n: (budget - (game.n_evaluations - start)) // 2,
+        spent=lambda: game.n_evaluations - start,
+        min_step=m,
+    )
+    phi, se, se_extras = result.values, result.std_errors, drawn["extras"]
     exact = sampler.exhausted
     if exact:
         se, se_extras = np.zeros_like(phi), {}
@@ -130,9 +121,9 @@ def kernel_shap(
         exact=exact,
         extras={
             "n_enumerated": len(z_en),
-            "n_sampled": len(z_s),
+            "n_sampled": len(drawn["z"]),
             "tol": tol,
-            "converged": converged if tol is not None else None,
+            "converged": converged,
             **se_extras,
         },
     )
@@ -292,9 +283,8 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg):
     a_en = (z_en.astype(float) * w_en[:, None]).T @ z_en.astype(float)
     b_en = (z_en.astype(float) * w_en[:, None]).T @ y_en
     var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi)
-    raw = np.sqrt(var)
-    se = raw * t_factor(dof)
-    return phi, se, {"std_errors_raw": raw, "dof": dof}
+    se, extras = t_scaled(np.sqrt(var), dof)
+    return phi, se, extras
 
 
 def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25):

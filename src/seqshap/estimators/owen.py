@@ -19,17 +19,18 @@ Cost of exact enumeration: a node with ``c`` children, reached through ``n`` con
 branching keeps this polynomial (a balanced binary tree over M leaves: O(M²)), whereas exact
 Shapley values need 2^M. Beyond the budget, values are estimated from antithetic pairs of
 random hierarchy-respecting orderings (a permutation and its reverse), each costing M − 1
-evaluations, with standard errors from the spread over pairs.
+evaluations, with standard errors from the spread over pairs, t-scaled by their ν = pairs − 1
+degrees of freedom, in rounds with the stopping rule of :mod:`seqshap.estimators._rounds`.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from ..games.base import Game
+from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions, shapley_size_weights
 
 #: a node with more children than this is refused (2^c coalitions per context)
@@ -153,7 +154,10 @@ def _owen_exact(game: Game, tree: Tree) -> Estimate:
                 child_ctx = (ctx[:, None, :] | added[out][None, :, :]).reshape(-1, m)
                 stack.append((child, child_ctx, weights.reshape(-1)))
     allz = np.concatenate(blocks)
-    packed = np.packbits(allz, axis=1)
+    # unique rows come out sorted by their packed bits, first column slowest: put the game's
+    # enumeration order there, so that a prefix-sharing game gets coalitions in its best order
+    order = np.arange(m) if game.enumeration_order is None else game.enumeration_order
+    packed = np.packbits(allz[:, order], axis=1)
     _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
     values = game(allz[first])[inverse.reshape(-1)]
     k = values.shape[1]
@@ -223,10 +227,10 @@ def _owen_sampled(game: Game, tree: Tree, budget: int, rng: np.random.Generator,
             f"{2 * per_pair + 2}. Raise the budget or use a hierarchy with fewer children per node."
         )
     table = _ancestor_table(tree, m)
-    samples = np.zeros((0, m, k))
-    target = max_pairs if tol is None else min(max_pairs, 8)
-    while True:
-        new = target - len(samples)
+    drawn = {"samples": np.zeros((0, m, k)), "extras": {}}
+
+    def advance(target: int) -> Round:
+        new = target - len(drawn["samples"])
         if new > 0:
             perms = _orderings(table, new, rng)
             perms = np.concatenate([perms, perms[:, ::-1]])
@@ -237,32 +241,36 @@ def _owen_sampled(game: Game, tree: Tree, budget: int, rng: np.random.Generator,
             hi = np.broadcast_to(vn, (2 * new, 1, k))
             marg = np.diff(np.concatenate([lo, v, hi], axis=1), axis=1)
             marg = np.take_along_axis(marg, ranks[:, :, None], axis=1)
-            samples = np.concatenate([samples, 0.5 * (marg[:new] + marg[new:])])
-        phi = samples.mean(axis=0)
-        se = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
-        if tol is None:
-            break
-        spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
-        if np.all(se.max(axis=0) <= tol * spread):
-            break
-        if len(samples) >= max_pairs:
-            warnings.warn(
-                f"owen estimator: budget of {budget} evaluations ran out before the standard "
-                f"errors met tol={tol}. Raise the budget for tighter values.",
-                UserWarning,
-                stacklevel=3,
-            )
-            break
-        target = min(max_pairs, 2 * len(samples))
+            drawn["samples"] = np.concatenate([drawn["samples"], 0.5 * (marg[:new] + marg[new:])])
+        samples = drawn["samples"]
+        raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+        se, drawn["extras"] = t_scaled(raw, len(samples) - 1)
+        return Round(samples.mean(axis=0), se, len(samples))
+
+    result, converged = sample_in_rounds(
+        "owen",
+        budget=budget,
+        tol=tol,
+        first=max_pairs if tol is None else min(max_pairs, 12),
+        advance=advance,
+        room=lambda n: max_pairs - n,
+        spent=lambda: game.n_evaluations - start,
+    )
     return Estimate(
-        phi,
-        se,
+        result.values,
+        result.std_errors,
         v0,
         vn,
         game.n_evaluations - start,
         "owen",
         exact=False,
-        extras={"hierarchy": _as_lists(tree), "n_orderings": 2 * len(samples)},
+        extras={
+            "hierarchy": _as_lists(tree),
+            "n_orderings": 2 * result.n_units,
+            "tol": tol,
+            "converged": converged,
+            **drawn["extras"],
+        },
     )
 
 

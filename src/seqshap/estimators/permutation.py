@@ -6,19 +6,18 @@ paired with its reverse (antithetic sampling), which cancels much of the varianc
 from a player's position. One pair of permutations is one sample; the standard error is the
 sample standard deviation over pairs divided by √(pairs), an unbiased estimate with
 ν = pairs − 1 degrees of freedom; it is reported scaled by t_{0.975,ν}/z_{0.975} so that
-φ̂ ± 1.96·SE is a 95% interval (see :mod:`seqshap.estimators._intervals`). The empty and full coalitions are
+φ̂ ± 1.96·SE is a 95% interval (see :mod:`seqshap.estimators._intervals`); rounds and the
+stopping rule are shared (:mod:`seqshap.estimators._rounds`). The empty and full coalitions are
 shared by all permutations, so each permutation costs M − 1 evaluations, and every sample
 satisfies efficiency exactly (the marginal contributions telescope).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..games.base import Game
-from ._intervals import t_factor
+from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate
 
 
@@ -49,47 +48,40 @@ def permutation_shapley(
             f"it needs at least {2 * per_pair + 2} (two antithetic pairs). Raise the budget or use "
             "method='kernel'."
         )
-    samples = np.zeros((0, m, game.n_outputs))
-    converged = False
-    # stopping needs a trustworthy SE: start from 12 pairs (coverage measured 0.92 at 8)
-    target = max_pairs if tol is None else min(max_pairs, 12)
-    while True:
-        new = target - len(samples)
+    drawn = {"samples": np.zeros((0, m, game.n_outputs)), "extras": {}}
+
+    def advance(target: int) -> Round:
+        new = target - len(drawn["samples"])
         if new > 0:
-            samples = np.concatenate([samples, _antithetic_samples(game, new, rng, v0, vn)])
-        phi = samples.mean(axis=0)
+            fresh = _antithetic_samples(game, new, rng, v0, vn)
+            drawn["samples"] = np.concatenate([drawn["samples"], fresh])
+        samples = drawn["samples"]
         raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
-        se = raw * t_factor(len(samples) - 1)
-        if tol is None:
-            break
-        spread = np.maximum(phi.max(axis=0) - phi.min(axis=0), 1e-12)
-        converged = bool(np.all(se.max(axis=0) <= tol * spread))
-        if converged:
-            break
-        if len(samples) >= max_pairs:
-            warnings.warn(
-                f"permutation estimator: budget of {budget} evaluations ran out before the "
-                f"standard errors met tol={tol}; largest relative standard error "
-                f"{float(np.max(se.max(0) / spread)):.3g} after {game.n_evaluations - start} "
-                "evaluations. Raise the budget for tighter values.",
-                UserWarning,
-                stacklevel=3,
-            )
-            break
-        target = min(max_pairs, 2 * len(samples))
+        se, drawn["extras"] = t_scaled(raw, len(samples) - 1)
+        return Round(samples.mean(axis=0), se, len(samples))
+
+    # stopping needs a trustworthy SE: start from 12 pairs (coverage measured 0.92 at 8)
+    result, converged = sample_in_rounds(
+        "permutation",
+        budget=budget,
+        tol=tol,
+        first=max_pairs if tol is None else min(max_pairs, 12),
+        advance=advance,
+        room=lambda n: max_pairs - n,
+        spent=lambda: game.n_evaluations - start,
+    )
     return Estimate(
-        phi,
-        se,
+        result.values,
+        result.std_errors,
         v0,
         vn,
         game.n_evaluations - start,
         "permutation",
         extras={
-            "n_permutations": 2 * len(samples),
-            "std_errors_raw": raw,
+            "n_permutations": 2 * result.n_units,
             "tol": tol,
-            "converged": converged if tol is not None else None,
-            "dof": np.full(phi.shape, len(samples) - 1.0),
+            "converged": converged,
+            **drawn["extras"],
         },
     )
 

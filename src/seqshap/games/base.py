@@ -24,6 +24,12 @@ class Game:
     link_name: str = "identity"
     #: largest number of coalitions valued in one chunk (bounded memory)
     max_chunk: int = 4096
+    #: players from the slowest- to the fastest-varying in the cheapest order to enumerate
+    #: coalitions in (None: any order is as cheap). Games that share work between coalitions
+    #: agreeing on their first players (the recurrent prefix tree: coalitions that agree on the
+    #: earliest events share hidden states) set it; enumerating estimators follow it. Values
+    #: never depend on it, only the cost does.
+    enumeration_order: np.ndarray | None = None
 
     def __init__(self) -> None:
         self.n_evaluations = 0
@@ -48,11 +54,21 @@ class Game:
         z = z.astype(bool, copy=False)
         if len(z) == 0:
             return np.zeros((0, self.n_outputs))
+        order = self._chunk_order(z) if len(z) > self.max_chunk else None
+        zs = z if order is None else z[order]
         parts = [
-            self._evaluate(z[i : i + self.max_chunk]) for i in range(0, len(z), self.max_chunk)
+            self._evaluate(zs[i : i + self.max_chunk]) for i in range(0, len(z), self.max_chunk)
         ]
         self.n_evaluations += len(z)
-        return np.concatenate(parts, axis=0)
+        out = np.concatenate(parts, axis=0)
+        if order is not None:
+            out[order] = out.copy()
+        return out
+
+    def _chunk_order(self, coalitions: np.ndarray) -> np.ndarray | None:
+        """A permutation to value ``coalitions`` in before they are cut into chunks (None: as
+        given). Games whose chunks share work (the recurrent prefix tree) sort by it."""
+        return None
 
     @property
     def empty_value(self) -> np.ndarray:

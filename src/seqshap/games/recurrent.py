@@ -107,6 +107,8 @@ class RecurrentMaskedGame(MaskedGame):
         self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
         self._always_steps = self._always.reshape(t_len, d)
         self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
+        # earliest players vary slowest: chunks of an enumeration then share early prefixes
+        self.enumeration_order = np.argsort(first, kind="stable")
         self.n_steps = 0  # row-steps sent to the model (rows × time steps)
 
     def _probe_model(self) -> np.ndarray:
@@ -128,17 +130,24 @@ class RecurrentMaskedGame(MaskedGame):
         ``div[i] <= j``, in the lexicographic order of their prefixes.
         """
         n_seg = len(self._starts)
-        keys = z.view(np.uint8) @ self._bit_weights  # (c, n_words) int64, exact
-        if keys.shape[1] == 1:
-            order = np.argsort(keys[:, 0])
-        else:
-            order = np.lexsort(keys.T[::-1])
+        keys, order = self._sorted_keys(z)
         sk = keys[order]
         div = np.full(len(z) - 1, n_seg, dtype=np.int64)
         for w, asc in enumerate(self._word_thresholds):
             v = sk[1:, w] ^ sk[:-1, w]
             np.minimum(div, n_seg - np.searchsorted(asc, v, side="right"), out=div)
         return order, div
+
+    def _sorted_keys(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = z.view(np.uint8) @ self._bit_weights  # (c, n_words) int64, exact
+        if keys.shape[1] == 1:
+            return keys, np.argsort(keys[:, 0], kind="stable")
+        return keys, np.lexsort(keys.T[::-1])
+
+    def _chunk_order(self, coalitions: np.ndarray) -> np.ndarray:
+        """Requests larger than a chunk are valued in prefix order, so that every chunk holds
+        coalitions that share early prefixes (whatever order the estimator drew them in)."""
+        return self._sorted_keys(coalitions)[1]
 
     def _plan(self, n_groups: np.ndarray) -> list[tuple[int, int, int]]:
         """Merge natural segments greedily; returns (start, end, natural index of the end)."""

@@ -9,7 +9,9 @@ call: :meth:`SequenceExplainer.explain_level` takes all of them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import types
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,14 @@ import numpy as np
 from .._validation import _describe, check_array, check_int
 from ..estimators.exact import MAX_EXACT_PLAYERS
 from ..sequence import Players, PruningResult, SequenceExplainer
+from ._utils import returns_state
+
+_PLAIN_CALLABLES = (
+    types.FunctionType,
+    types.MethodType,
+    types.BuiltinFunctionType,
+    functools.partial,
+)
 
 #: rows per model call (TimeSHAP's torch wrapper splits further by its own batch budget)
 BATCH_SIZE = 4096
@@ -57,6 +67,8 @@ class Engine:
     def __init__(self, f: Any, baseline: Any) -> None:
         if not callable(f):
             raise TypeError(f"f must be callable; received {_describe(f)}.")
+        if isinstance(f, _PLAIN_CALLABLES):  # model objects go to their own adapters unchanged
+            f = returns_state(f)  # a [scores, h] list is TimeSHAP's stateful form too
         self.explainer = SequenceExplainer(
             f, as_baseline(baseline), method="auto", batch_size=BATCH_SIZE, recurrent=None
         )

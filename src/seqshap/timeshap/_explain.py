@@ -846,8 +846,9 @@ def calc_global_explanations(
         if path is not None and os.path.exists(path) and not append_to_files:
             prun_indexes = calc_prun_indexes(pd.read_csv(path), tols)
         else:
+            # entity column "Entity" in the pruning CSV, as TimeSHAP's global path writes it
             prun_indexes = _prune_indexes(
-                engine, seqs, entities, entity_col, tols, path, append_to_files, verbose
+                engine, seqs, entities, None, tols, path, append_to_files, verbose
             )
     common = dict(
         baseline=baseline, model_features=model_features, schema=schema, entity_col=entity_col,

@@ -21,24 +21,62 @@ from ..sequence.baselines import median_event, mode_event
 # --------------------------------------------------------------------------- model calls
 
 
+def _is_state_list(out: Any) -> bool:
+    """A 2-item list ``[scores, hidden_state]`` (TimeSHAP's models may return a list): scores
+    with a row axis and a state that is an array of at least 2 dimensions or a tuple/list of
+    them. A list of plain scores (numbers, or 1-D rows) does not qualify."""
+    if not (isinstance(out, list) and len(out) == 2):
+        return False
+    scores, state = out
+    if np.ndim(scores) < 1 or isinstance(scores, list) and not scores:
+        return False
+    if isinstance(state, tuple | list):
+        return len(state) > 0 and all(isinstance(s, tuple | list) or _ndim(s) >= 2 for s in state)
+    return _ndim(state) >= 2
+
+
+def _ndim(x: Any) -> int:
+    shape = getattr(x, "shape", None)
+    return len(shape) if shape is not None else np.ndim(x)
+
+
+def as_output_pair(out: Any) -> tuple[np.ndarray, Any]:
+    """``(scores (n, k) float array, hidden state or None)`` from ``f``'s output: a
+    ``(scores, h)`` tuple, a ``[scores, h]`` list, or scores."""
+    state = None
+    if (isinstance(out, tuple) and len(out) == 2) or _is_state_list(out):
+        out, state = out
+    if type(out).__module__.startswith("torch"):
+        out = out.detach().cpu().numpy()
+    arr = np.asarray(out, dtype=float)
+    return (arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)), state
+
+
+def returns_state(f: Any) -> Any:
+    """``f`` with a ``[scores, h]`` list output turned into the ``(scores, h)`` tuple the engine
+    recognises; other outputs (and ``f`` itself, for non-list outputs) pass unchanged."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        return tuple(out) if _is_state_list(out) else out
+
+    call.__wrapped__ = f  # type: ignore[attr-defined]
+    return call
+
+
 def is_recurrent(f: Any, probe: np.ndarray) -> bool:
     """True when ``f`` follows TimeSHAP's ``f(x, h=None) -> (scores, h)`` convention.
 
-    Decided from the *type* of what ``f`` returns on a one-row probe (a 2-tuple), never from
-    ``len(output) == 2`` — TimeSHAP's test, which mistakes 2 rows of scores for ``(scores, h)``.
+    Decided from the *type* of what ``f`` returns on a one-row probe (a 2-tuple, or a 2-item
+    list of scores and a state array), never from ``len(output) == 2`` alone — TimeSHAP's test,
+    which mistakes 2 rows of scores for ``(scores, h)``.
     """
-    out = f(probe)
-    return isinstance(out, tuple) and len(out) == 2
+    return as_output_pair(f(probe))[1] is not None
 
 
 def scores_of(out: Any) -> np.ndarray:
     """Scores as a float ``(n, k)`` array from ``f``'s output (``(scores, h)`` or scores)."""
-    if isinstance(out, tuple) and len(out) == 2:
-        out = out[0]
-    if type(out).__module__.startswith("torch"):
-        out = out.detach().cpu().numpy()
-    arr = np.asarray(out, dtype=float)
-    return arr.reshape(len(arr), -1) if arr.ndim else arr.reshape(1, 1)
+    return as_output_pair(out)[0]
 
 
 def _as_event(med: Any) -> np.ndarray:
@@ -48,18 +86,19 @@ def _as_event(med: Any) -> np.ndarray:
 
 def get_avg_score_with_avg_event(model: Any, med: Any, top: int = 1000) -> dict[int, float]:
     """Score of the average event repeated ``1..top`` times: ``{length: score}`` (rounded to 6
-    decimals, as TimeSHAP). Recurrent models advance one step per call from their state."""
+    decimals, as TimeSHAP), in ``top`` model calls. The first call, on one event, tells the
+    model's form: a recurrent model (``(scores, h)``) then advances one step per call from its
+    state; any other model gets the event repeated ``length`` times."""
     top = check_int(top, name="top", minimum=1)
     event = _as_event(med)
-    scores: dict[int, float] = {}
-    if is_recurrent(model, event.copy()):
-        hs = None
-        for length in range(1, top + 1):
-            pred, hs = model(event.copy()) if hs is None else model(event.copy(), hs)
-            scores[length] = round(float(scores_of(pred)[0, 0]), 6)
-        return scores
-    for length in range(1, top + 1):
-        scores[length] = round(float(scores_of(model(np.repeat(event, length, axis=1)))[0, 0]), 6)
+    pred, hs = as_output_pair(model(event.copy()))
+    scores: dict[int, float] = {1: round(float(pred[0, 0]), 6)}
+    for length in range(2, top + 1):
+        if hs is not None:
+            pred, hs = as_output_pair(model(event.copy(), hs))
+        else:
+            pred = scores_of(model(np.repeat(event, length, axis=1)))
+        scores[length] = round(float(pred[0, 0]), 6)
     return scores
 
 
@@ -131,7 +170,13 @@ def calc_avg_event(
     if cat_idx:
         parts.append(mode_event(check_array(values[:, len(num_idx) :], name="data", ndim=2)))
     row = np.concatenate(parts) if parts else np.zeros(0)
-    return pd.DataFrame([row], columns=numerical_feats + categorical_feats)
+    frame = pd.DataFrame([row], columns=numerical_feats + categorical_feats)
+    # a mode is a value of its column: integer and boolean columns keep their dtype (TimeSHAP)
+    for name, j in zip(categorical_feats, cat_idx):
+        dtype = events.dtypes.iloc[j] if isinstance(events, pd.DataFrame) else events.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            frame[name] = frame[name].astype(dtype)
+    return frame
 
 
 def calc_avg_sequence(

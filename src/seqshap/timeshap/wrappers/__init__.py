@@ -1,5 +1,5 @@
 """``timeshap.wrappers`` (import path kept for drop-in use)."""
 
-from ._wrappers import TimeSHAPWrapper, TorchModelWrapper
+from .._wrappers import TimeSHAPWrapper, TorchModelWrapper
 
 __all__ = ["TimeSHAPWrapper", "TorchModelWrapper"]
