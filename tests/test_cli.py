@@ -286,6 +286,10 @@ def test_output_names_name_tables_plots_and_output(gru, long_csv, tmp_path, caps
     assert code == 0
     feats = pd.read_csv(out / "features.csv")
     assert set(feats["output"]) == {"cycling", "walking"}
+    # every row names its sequence's predicted class: the output with the larger f(x)
+    for _, g in feats.groupby("entity"):
+        fx = g.drop_duplicates("output").set_index("output")["model_output"]
+        assert (g["predicted"] == fx.idxmax()).all()
     assert (out / "features_cycling.png").is_file() and (out / "features_walking.png").is_file()
     one = tmp_path / "one"
     code = main([*base, "--output-names", "cycling,walking", "--output", "walking",

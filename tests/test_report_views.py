@@ -215,3 +215,42 @@ def test_repr_html_of_explanation_local_and_global(results):
     ghtml = glob._repr_html_()
     assert "GlobalExplanation" in ghtml and "6 sequence(s)" in ghtml and "predicted:" in ghtml
     assert "mean |value| · walking" in ghtml
+
+
+def test_global_tables_carry_predicted_class_and_label(results):
+    x, _, glob, labels = results
+    predicted = [CLASSES[k] for k in _model(x).argmax(1)]
+    assert glob.predicted == predicted and glob.labels is None
+    frame = glob.feature_frame
+    assert "label" not in frame.columns
+    by_entity = frame.groupby("entity")["predicted"].first()
+    assert [by_entity[f"seq-{i}"] for i in range(6)] == predicted
+    chosen = glob.frame("feature")  # each sequence's rows for its predicted class only
+    assert (chosen["output"] == chosen["predicted"]).all()
+    assert len(chosen) == len(frame) // len(CLASSES)
+    assert set(glob.frame("event", output="lying")["output"]) == {"lying"}
+    assert glob.frame("feature", output=None).equals(frame)
+    with pytest.raises(ValueError, match="output 'running' not found"):
+        glob.frame("feature", output="running")
+    with pytest.raises(ValueError, match="level must be 'event' or 'feature'"):
+        glob.frame("cell")
+    glob.labels = labels
+    try:
+        events = glob.event_frame
+        assert events.groupby("entity")["label"].first()["seq-0"] == "cycling"
+        text = report(global_=glob)  # labels given to the result reach the report
+        assert [r[1] for r in _table_rows(text, "<h3>Sequences</h3>")] == labels
+        with pytest.raises(ValueError, match="labels has 2 entries but 6 sequences"):
+            glob.labels = labels[:2]
+    finally:
+        glob.labels = None
+
+
+def test_explain_global_takes_labels():
+    ex = SequenceExplainer(_model, "zeros", output_names=CLASSES, budget=64)
+    x = np.random.default_rng(1).normal(size=(2, 4, 2))
+    glob = ex.explain_global(x, levels=("feature",), pruning_tol=None, labels=["a", "b"])
+    assert glob.labels == ["a", "b"]
+    assert list(glob.feature_frame.groupby("entity")["label"].first()) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"labels must have one label per sequence \(2\)"):
+        ex.explain_global(x, levels=("feature",), pruning_tol=None, labels=["a"])

@@ -375,6 +375,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def with_predicted(table: pd.DataFrame) -> pd.DataFrame:
+    """The run's table with a ``predicted`` column: each sequence's top output (its predicted
+    class), from the ``model_output`` of its rows."""
+    rows = table.dropna(subset=["model_output"])
+    if rows.empty:
+        return table.assign(predicted=pd.Series(dtype=object))
+    scores = rows.drop_duplicates(["entity", "output"]).set_index(["entity", "output"])
+    top = scores["model_output"].astype(float).groupby(level="entity").idxmax().map(lambda k: k[1])
+    return table.assign(predicted=table["entity"].map(top))
+
+
 def baseline_notice(name: str) -> str:
     """The one-line notice printed when the named baseline comes from the explained data."""
     return (
@@ -468,7 +479,7 @@ def _run_global(args, explainer, seqs, ids, levels, formats, files) -> list[str]
         resume=True,
         progress=not args.quiet,
     )
-    table = run.table
+    table = with_predicted(run.table)
     write_table(table, out / "explanations", formats, files)
     events = table[table["level"] == "event"]
     features = table[table["level"] == "feature"].rename(columns={"player": "feature"})

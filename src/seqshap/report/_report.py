@@ -439,6 +439,8 @@ class _Builder:
 
         seqs = _sequence_rows(res)
         names = seqs.attrs["output_names"]
+        if labels is None:
+            labels = getattr(res, "labels", None)  # given to explain_global
         label_of = _labels_by_entity(labels, seqs["entity"].tolist())
         parts = [f'<p class="note">{len(seqs)} sequence(s).</p>']
         stats, note = self._pruning_stats(res, tols)

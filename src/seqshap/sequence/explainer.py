@@ -476,6 +476,7 @@ class SequenceExplainer:
         levels: Sequence[str] = ("event", "feature"),
         pruning_tol: float | None = 0.025,
         entity_ids: Sequence[Any] | None = None,
+        labels: Sequence[Any] | None = None,
         entity_col: str | None = None,
         time_col: str | None = None,
         feature_cols: Sequence[str] | None = None,
@@ -497,7 +498,8 @@ class SequenceExplainer:
         every split of every sequence. ``concurrency > 1`` explains that many sequences at a
         time with their model calls packed into shared batches (fewer, larger calls; values
         equal up to the model's float rounding in batches of other sizes). For very many
-        sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`.
+        sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`. ``labels``: the
+        true label of each sequence; the tables then show it beside the predicted class.
         """
         from .summary import GlobalExplanation
 
@@ -527,6 +529,15 @@ class SequenceExplainer:
                 )
         else:
             entity_ids = ids if ids is not None else list(range(len(seqs)))
+        if labels is not None and (
+            isinstance(labels, str | bytes)
+            or not hasattr(labels, "__len__")
+            or len(labels) != len(seqs)
+        ):
+            got = len(labels) if hasattr(labels, "__len__") else type(labels).__name__
+            raise ValueError(
+                f"labels must have one label per sequence ({len(seqs)}); received {got}."
+            )
         opts = check_options(
             levels,
             pruning_tol,
@@ -554,7 +565,9 @@ class SequenceExplainer:
         for res in locals_:
             if isinstance(res, Exception):
                 raise res
-        return GlobalExplanation(locals_, entity_ids, opts.tol, list(plan.output_names))
+        result = GlobalExplanation(locals_, entity_ids, opts.tol, list(plan.output_names))
+        result.labels = labels  # tables then carry them beside the predicted class
+        return result
 
 
 def _check_bool(value: Any, name: str) -> bool:
