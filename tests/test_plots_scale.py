@@ -144,3 +144,19 @@ def test_global_plots_show_uncertain_points_hollow():
     assert len(hollow) == 1
     expected = (np.abs(frame["value"]) <= 1.96).to_numpy() & (np.arange(len(frame)) % 2 == 0)
     assert len(hollow[0].get_offsets()) == int(expected.sum())
+
+
+def test_text_views_mark_uncertain_tokens():
+    exp = cases.tokens()
+    exp.std_errors = np.zeros_like(exp.values)
+    exp.std_errors[0, :, 0] = np.abs(exp.values[0, :, 0]) / 1.5  # |value| < 1.96 SE: all weak
+    exp.std_errors[0, 0, 0] = 0.0  # one certain token
+    exp.exact = False
+    html = sp.text_html(exp)
+    assert html.count('data-uncertain="1"') == exp.n_players - 1
+    assert "dotted: 95% interval includes 0" in html
+    ax = sp.text_plot(exp)
+    dashed = [t for t in ax.texts if t.get_bbox_patch().get_edgecolor()[3] > 0]
+    assert len(dashed) == exp.n_players - 1
+    exact_html = sp.text_html(cases.tokens())
+    assert "data-uncertain" not in exact_html and "exact values" in exact_html
