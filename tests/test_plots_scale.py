@@ -160,3 +160,12 @@ def test_text_views_mark_uncertain_tokens():
     assert len(dashed) == exp.n_players - 1
     exact_html = sp.text_html(cases.tokens())
     assert "data-uncertain" not in exact_html and "exact values" in exact_html
+
+
+def test_beeswarm_draws_uncertain_values_as_rings():
+    exp = cases.many_feature()  # SE 0.01: values within ±0.0196 are not established
+    ax = sp.beeswarm(exp, max_display=None)
+    rings = [c for c in ax.collections if c.get_label() == "95% interval includes 0"]
+    n_weak = int((np.abs(exp.values[:, :, 0]) <= 1.96 * 0.01).sum())
+    assert sum(len(c.get_offsets()) for c in rings) == n_weak > 0
+    assert "rings: 95% interval includes 0" in ax.get_xlabel().replace("\n", " ")

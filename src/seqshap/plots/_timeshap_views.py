@@ -102,7 +102,7 @@ def pruning_plot(
             part["value"],
             color=color,
             ls=ls,
-            marker="o",
+            marker="o" if len(part) <= 60 else None,  # long curves: a line, not a bead chain
             ms=3,
             lw=1.5,
             label=truncate(label, 40),
