@@ -135,9 +135,9 @@ def test_one_section_per_predicted_class_and_table_columns(results):
     for cls in set(predicted):
         section = text.split(f"Predicted class: {cls}</h3>", 1)[1].split("Predicted class:", 1)[0]
         n = predicted.count(cls)
-        assert f"{n} sequence(s)" in section
+        assert f"{n} sequence(s) predicted {cls}" in section
         correct = sum(p == cls and lbl == cls for p, lbl in zip(predicted, labels))
-        assert f"{correct} of {n} labelled {cls}" in section
+        assert f"{correct} of the {n} labelled ones are labelled {cls}" in section
         assert f"attributions to {cls}" in section
         others = [c for c in CLASSES if c != cls]
         assert not any(f"attributions to {o}" in section for o in others)

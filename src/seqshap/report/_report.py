@@ -470,13 +470,15 @@ class _Builder:
                     continue
                 known = [label_of[e] for e in members if e in label_of]
                 correct = (
-                    f", {sum(lbl == cls for lbl in known)} of {len(known)} labelled {cls}"
+                    f"; {sum(lbl == cls for lbl in known)} of the {len(known)} labelled ones "
+                    f"are labelled {cls}"
                     if known
                     else ""
                 )
                 parts.append(
                     f"<h3>Predicted class: {esc(cls)}</h3>"
-                    f'<p class="note">{len(members)} sequence(s){esc(correct)}.</p>'
+                    f'<p class="note">{len(members)} sequence(s) predicted {esc(cls)}'
+                    f"{esc(correct)}.</p>"
                 )
                 parts += self._global_views(res, [cls], set(map(str, members)), level=4)
         elif len(names) == 0:
@@ -500,7 +502,9 @@ class _Builder:
             usable = [t for t in wanted if t >= run_tol]
             try:
                 return res.pruning_stats(usable), (
-                    f"Tolerances below the run's {run_tol:g} are not shown: {exc}"
+                    f"Tolerances below the run's {run_tol:g} are not shown: the pruning curves "
+                    "stop at its pruning index (explain_global(full_curve=True) computes them "
+                    "whole)."
                     if len(usable) < len(wanted)
                     else ""
                 )
