@@ -20,14 +20,14 @@ from ._html import esc, num
 TOP = 8
 _STYLE = (
     "<style>.seqshap-repr{font:13px/1.4 system-ui,sans-serif;max-width:760px}"
-    ".seqshap-repr table{border-collapse:collapse;margin:4px 0}"
+    ".seqshap-repr table{border-collapse:collapse;margin:4px 0;width:auto}"
     ".seqshap-repr th,.seqshap-repr td{padding:2px 8px;border-bottom:1px solid #ddd;"
-    "text-align:right}.seqshap-repr th:first-child,.seqshap-repr td:first-child{text-align:left}"
-    ".seqshap-repr .note{color:#59636e}.seqshap-repr img{max-width:380px;display:block}</style>"
+    "text-align:right;white-space:nowrap}.seqshap-repr th:first-child,.seqshap-repr td:first-child{text-align:left}"
+    ".seqshap-repr .note{color:#59636e}.seqshap-repr img{max-width:480px;display:block}</style>"
 )
 
 
-def _plot_png(draw: Callable[[Any], Any], size: tuple[float, float] = (4.2, 2.6)) -> str:
+def _plot_png(draw: Callable[[Any], Any], size: tuple[float, float] = (6.0, 3.2)) -> str:
     """``<img>`` of one small figure, or '' when matplotlib is missing or drawing fails."""
     try:
         from matplotlib.figure import Figure
@@ -41,11 +41,14 @@ def _plot_png(draw: Callable[[Any], Any], size: tuple[float, float] = (4.2, 2.6)
 
 
 def _table(columns: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    from ..plots._common import truncate
+
+    head = "".join(f"<th>{esc(truncate(c, 40))}</th>" for c in columns)
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td>{num(v) if isinstance(v, float | np.floating) else esc(v)}</td>" for v in row
+            f"<td>{num(v) if isinstance(v, float | np.floating) else esc(truncate(v, 40))}</td>"
+            for v in row
         )
         + "</tr>"
         for row in rows
@@ -98,7 +101,8 @@ def local_html(local: Any) -> str:
     from .. import plots
 
     levels = local.levels
-    parts = [f"<b>LocalExplanation</b> · entity {esc(local.entity)} · {local.length} events"]
+    entity = "" if local.entity is None else f" · entity {esc(local.entity)}"
+    parts = [f"<b>LocalExplanation</b>{entity} · {local.length} events"]
     if local.pruning is not None and local.pruning.pruned_index is not None:
         parts.append(
             f" · pruning at tol {local.pruning.tol:g} keeps the last "
