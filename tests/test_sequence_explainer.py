@@ -334,12 +334,20 @@ def test_global_summaries(net):
     assert stats.Mean[1] == pytest.approx(np.mean(kept))
     assert stats.Mean[1] >= stats.Mean[2]  # a larger tolerance prunes at least as much
     ev = glob.event_frame
-    assert list(ev.columns) == ["entity", "player", "t", "output", "value", "std_error"]
+    assert list(ev.columns) == [
+        "entity",
+        "player",
+        "t",
+        "output",
+        "value",
+        "std_error",
+        "predicted",
+    ]
     assert set(ev.entity) == {"a", "b", "c", "d"}
     rows = ev[ev.player != "Pruned Events"]
     assert (rows.t == -rows.player.str.slice(7).astype(int)).all()
     ft = glob.feature_frame
-    assert list(ft.columns) == ["entity", "feature", "output", "value", "std_error"]
+    assert list(ft.columns) == ["entity", "feature", "output", "value", "std_error", "predicted"]
     feat = glob.feature
     assert feat.values.shape[0] == 4 and feat.player_names[:3] == NAMES
     assert feat.efficiency_gap.max() < 1e-9
