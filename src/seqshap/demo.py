@@ -181,16 +181,21 @@ def run_demo(
     _write_table(glob.feature_frame, tables / "global_features", files)
     _write_table(stats, tables / "pruning_stats", files)
     name = classes[k]
-    _save_plot(
-        lambda ax: plots.global_event_plot(glob, output=name, ax=ax),
-        figures / "global_events",
-        files,
-    )
-    _save_plot(
-        lambda ax: plots.global_feature_plot(glob, output=name, ax=ax),
-        figures / "global_features",
-        files,
-    )
+    # one pair of global plots per predicted class: its sequences, explained for that class
+    events, features = glob.frame("event"), glob.frame("feature")
+    for cls in classes:
+        if not (events["predicted"] == cls).any():
+            continue
+        _save_plot(
+            lambda ax, c=cls: plots.global_event_plot(events, output=c, ax=ax),
+            figures / f"global_events_{cls}",
+            files,
+        )
+        _save_plot(
+            lambda ax, c=cls: plots.global_feature_plot(features, output=c, ax=ax),
+            figures / f"global_features_{cls}",
+            files,
+        )
     _save_plot(lambda ax: plots.pruning_stats_plot(stats, ax=ax), figures / "pruning_stats", files)
 
     report = _maybe_report(local, glob, out / "report.html", list(y_te))
