@@ -273,3 +273,45 @@ def test_explain_global_takes_labels():
     assert list(glob.feature_frame.groupby("entity")["label"].first()) == ["a", "b"]
     with pytest.raises(ValueError, match=r"labels must have one label per sequence \(2\)"):
         ex.explain_global(x, levels=("feature",), pruning_tol=None, labels=["a"])
+
+
+def test_explain_many_run_carries_predicted_class_labels_and_exports(results, tmp_path):
+    """explain_many's GlobalRun (in a run directory, in chunks) names each sequence's predicted
+    class like explain_global's; labels set on it reach its tables; the exporter writes the
+    columns and one pair of plots per predicted class."""
+    import pandas as pd
+
+    from seqshap import GlobalRun
+    from seqshap.export import Exporter
+    from seqshap.runner import explain_many
+
+    x, _, _, labels = results
+    ex = SequenceExplainer(_model, "zeros", output_names=CLASSES, budget=64)
+    ids = [f"seq-{i}" for i in range(6)]
+    run = explain_many(
+        ex, x, entity_ids=ids, levels=("event", "feature"), pruning_tol=None,
+        out=tmp_path / "run", chunk_size=4, progress=False,
+    )  # fmt: skip
+    predicted = [CLASSES[k] for k in _model(x).argmax(1)]
+    assert run.predicted == predicted and GlobalRun.open(tmp_path / "run").predicted == predicted
+    seqs = run.sequences_frame()
+    for _, g in seqs.groupby("entity"):  # the output with the largest f(x)
+        assert (g["predicted"] == g.loc[g["model_output"].idxmax(), "output"]).all()
+    chosen = run.frame("event")
+    assert (chosen["output"] == chosen["predicted"]).all()
+    assert len(chosen) == len(run.event_frame) // len(CLASSES)
+    assert run.labels is None and "label" not in run.feature_frame.columns
+    run.labels = dict(zip(ids, labels))
+    assert run.labels == labels
+    assert list(run.feature_frame.groupby("entity", sort=False)["label"].first()) == labels
+    with pytest.raises(ValueError, match=r"labels names entities \['nope'\]"):
+        run.labels = {"nope": "x"}
+    with pytest.raises(TypeError, match="labels must be a list"):
+        run.labels = "cycling"
+    export = Exporter(tmp_path / "t", formats=("csv",))
+    export.global_(run, output="predicted")
+    feats = pd.read_csv(tmp_path / "t" / "features.csv")
+    assert {"predicted", "label"} <= set(feats.columns)
+    assert (feats.groupby("entity", sort=False)["predicted"].first().tolist()) == predicted
+    written = {p.name for p in (tmp_path / "t").glob("*_*.png")}
+    assert written == {f"{k}_{c}.png" for c in set(predicted) for k in ("events", "features")}
