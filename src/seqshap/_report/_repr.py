@@ -2,9 +2,9 @@
 
 The result classes call these lazily (a display hook, not a dependency of the results on the
 report): ``Explanation._repr_html_``, ``LocalExplanation._repr_html_`` and
-``GlobalRun._repr_html_`` (and the deprecated ``GlobalExplanation``'s). Everything user-provided is escaped; the plot is a small
-PNG data URI (notebooks show it whether or not they trust inline SVG). Without matplotlib the
-table alone is shown.
+``GlobalRun._repr_html_`` (and the deprecated ``GlobalExplanation``'s). Everything
+user-provided is escaped; the plot is a small PNG data URI (notebooks show it whether or not
+they trust inline SVG). Without matplotlib the table alone is shown.
 """
 
 from __future__ import annotations
