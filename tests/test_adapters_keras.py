@@ -71,3 +71,14 @@ def test_keras_file(tmp_path):
     loaded = load_model(path)
     x = _x()
     np.testing.assert_allclose(loaded(x), adapt(model)(x), atol=1e-6)
+
+
+def test_keras_model_carrying_class_names_names_the_outputs():
+    from seqshap.sequence import SequenceExplainer
+
+    model = _model()
+    model.class_names = ["negative", "positive"]  # set by the user, as sklearn's classes_
+    assert adapt(model).output_names == ["negative", "positive"]
+    exp = SequenceExplainer(model, "zeros").explain(_x(1)[0], levels=("feature",), pruning_tol=None)
+    assert exp.feature.output_names == ["negative", "positive"]
+    assert adapt(_model()).output_names is None  # nothing carried: "output 0", ... later

@@ -127,7 +127,8 @@ def test_explain_long_csv_end_to_end(gru, long_csv, tmp_path, capsys):
         np.testing.assert_allclose(sums, fx - fb.double().numpy()[0], atol=1e-5)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["sequences"] == 5 and summary["levels"] == ["event", "feature"]
-    assert (out / "events.png").is_file() and (out / "features.svg").is_file()
+    for o in ("output-0", "output-1"):  # one plot per output of the two-class model
+        assert (out / f"events_{o}.png").is_file() and (out / f"features_{o}.svg").is_file()
 
 
 def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys):
@@ -141,7 +142,8 @@ def test_explain_npy_single_sequence_local_plots_and_jobs(gru, tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "explained 1 sequence(s)" in printed and str(out) in printed
     assert "model: prefix-state path (graph state inputs/outputs)" in printed
-    for name in ("events.png", "features.svg", "cells.png", "pruning.svg", "explanations.parquet",
+    for name in ("events.png", "features_output-0.svg", "features_output-1.svg",
+                 "cells_output-1.png", "pruning_output-0.svg", "explanations.parquet",
                  "report.html"):  # fmt: skip
         assert (out / name).is_file(), name
     # --jobs 2 gives the same numbers as one process (fixed work units and seeds)
@@ -387,3 +389,51 @@ def test_broken_model_files_are_named(tmp_path, capsys):
                      str(tmp_path / "x.npy"), "--quiet"])  # fmt: skip
         err = capsys.readouterr().err
         assert code == 2 and message in err and "File not found" not in err, err
+
+
+def test_output_names_name_tables_plots_and_output(gru, long_csv, tmp_path, capsys):
+    path, _ = gru
+    data, _ = long_csv
+    base = ["explain", "--model", str(path), "--data", str(data), "--entity-col", "id",
+            "--time-col", "t", "--features", "a,b,c", "--levels", "feature", "--tol", "none",
+            "--limit", "2"]  # fmt: skip
+    out = tmp_path / "named"
+    code = main([*base, "--output-names", "cycling,walking", "--out", str(out)])
+    assert code == 0
+    feats = pd.read_csv(out / "features.csv")
+    assert set(feats["output"]) == {"cycling", "walking"}
+    # every row names its sequence's predicted class: the output with the larger f(x)
+    for _, g in feats.groupby("entity"):
+        fx = g.drop_duplicates("output").set_index("output")["model_output"]
+        assert (g["predicted"] == fx.idxmax()).all()
+    assert (out / "features_cycling.png").is_file() and (out / "features_walking.png").is_file()
+    one = tmp_path / "one"
+    code = main([*base, "--output-names", "cycling,walking", "--output", "walking",
+                 "--out", str(one), "--quiet"])  # fmt: skip
+    assert code == 0 and set(pd.read_csv(one / "features.csv")["output"]) == {"walking"}
+    capsys.readouterr()
+    code = main([*base, "--output-names", "a,b,c", "--out", str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert code == 2 and "output_names has 3 names but the model returns 2 output(s)" in err
+    code = main([*base, "--output", "cycling", "--out", str(tmp_path / "bad2")])
+    err = capsys.readouterr().err
+    assert code == 2 and "output 'cycling' not found" in err
+
+
+def test_baseline_from_explained_data_is_noticed_once(gru, long_csv, tmp_path, capsys):
+    from seqshap.cli import baseline_notice
+
+    path, _ = gru
+    data, _ = long_csv
+    base = ["explain", "--model", str(path), "--data", str(data), "--entity-col", "id",
+            "--time-col", "t", "--features", "a,b,c", "--levels", "feature", "--tol", "none",
+            "--limit", "2", "--no-plots"]  # fmt: skip
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert err.count(baseline_notice("mean_event")) == 1
+    assert "--baseline-data FILE" in baseline_notice("mean_event")
+    assert len(baseline_notice("mean_event").splitlines()) == 1
+    argv = [*base, "--baseline-data", str(data), "--out", str(tmp_path / "b")]
+    assert main(argv) == 0 and "note:" not in capsys.readouterr().err
+    argv = [*base, "--baseline", "zeros", "--out", str(tmp_path / "c")]
+    assert main(argv) == 0 and "note:" not in capsys.readouterr().err

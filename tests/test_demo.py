@@ -74,11 +74,20 @@ def test_demo_tables_satisfy_efficiency(demo):
             assert abs(gap) < 1e-6, (level, output)
     # the explained outputs are the model's probabilities for the local sequence
     preds = pd.read_csv(tables / "predictions.csv")
-    i = int(local["entity"].iloc[0])
+    entity = local["entity"].iloc[0]
+    i = preds.index[preds["entity"] == entity][0]
     for name, row in local[local["level"] == "feature"].groupby("output").first().iterrows():
         assert row["model_output"] == pytest.approx(preds.loc[i, f"p_{name}"], abs=1e-6)
     events = pd.read_csv(tables / "global_events.csv")
     assert events["entity"].nunique() == 40
+    # one id per sequence everywhere: predictions, local and global tables use the same ids
+    assert set(events["entity"]) == set(preds["entity"]) and entity in set(preds["entity"])
+    # outputs carry the class names in every table
+    assert (
+        set(events["output"])
+        == set(local["output"])
+        == {c.split("p_", 1)[1] for c in preds.columns if c.startswith("p_")}
+    )
     stats = pd.read_csv(tables / "global_pruning_stats.csv")
     kept = stats["Mean"].iloc[1:].to_numpy()
     assert np.all(np.diff(kept) <= 1e-9)  # larger tolerance, fewer events kept

@@ -355,13 +355,21 @@ def test_global_summaries(net):
     with pytest.raises(ValueError, match="keep_curve=True"):
         direct.pruning_stats((0.01,))
     ev = glob.event_frame
-    assert list(ev.columns) == ["entity", "player", "t", "output", "value", "std_error"]
+    assert list(ev.columns) == [
+        "entity",
+        "player",
+        "t",
+        "output",
+        "value",
+        "std_error",
+        "predicted",
+    ]
     assert set(ev.entity) == {"a", "b", "c", "d"}
     rows = ev[ev.player != "Pruned Events"]
     assert (rows.t == -rows.player.str.slice(7).astype(int)).all()
     assert ev[ev.player == "Pruned Events"].t.isna().all()
     ft = glob.feature_frame
-    assert list(ft.columns) == ["entity", "feature", "output", "value", "std_error"]
+    assert list(ft.columns) == ["entity", "feature", "output", "value", "std_error", "predicted"]
     feat = glob.feature
     assert feat.values.shape[0] == 4 and feat.player_names[:3] == NAMES
     assert feat.efficiency_gap.max() < 1e-9

@@ -68,7 +68,8 @@ def test_exact_token_values_equal_brute_force(bert, tokenizer):
     exp = ex.explain(SENTENCE)
     game = ex.game(SENTENCE)
     assert exp.exact and exp.level == "token"
-    assert exp.player_names == ["The", "movie", "was", "not", "run", "ning", "good", "."]
+    # the full stop is not a player (punctuation stays in every masked text)
+    assert exp.player_names == ["The", "movie", "was", "not", "run", "ning", "good"]
     assert exp.output_names == ["negative", "positive"]
     reference = brute_force_shapley(game)
     assert np.abs(reference).max() > 1e-3  # the model is not flat
@@ -81,7 +82,7 @@ def test_outputs_and_base_are_the_model_on_full_and_masked_ids(bert, tokenizer):
     exp = ex.explain(SENTENCE)
     ids = tokenizer(SENTENCE, return_tensors="pt")["input_ids"]
     masked = ids.clone()
-    masked[0, 1:-1] = tokenizer.mask_token_id  # [CLS] and [SEP] stay: never players
+    masked[0, 1:-2] = tokenizer.mask_token_id  # [CLS], "." and [SEP] stay: never players
     with torch.no_grad():
         full = bert(input_ids=ids).logits.numpy()[0]
         empty = bert(input_ids=masked).logits.numpy()[0]
@@ -93,7 +94,7 @@ def test_outputs_and_base_are_the_model_on_full_and_masked_ids(bert, tokenizer):
 def test_efficiency_for_every_masking(bert, tokenizer, masking):
     ex = TextExplainer(bert, tokenizer, masking=masking, level="word", output="logits")
     exp = ex.explain(SENTENCE)
-    assert exp.player_names == ["The", "movie", "was", "not", "running", "good", "."]
+    assert exp.player_names == ["The", "movie", "was", "not", "running", "good"]
     assert exp.efficiency_gap.max() < 1e-6
 
 
@@ -102,7 +103,7 @@ def test_masked_ids_per_masking(bert, tokenizer):
     z = np.array([[True, False, True, False, False, False, False, True]])
     ids = tokenizer(SENTENCE)["input_ids"]
     games = {
-        m: TextExplainer(bert, tokenizer, masking=m).game(SENTENCE)
+        m: TextExplainer(bert, tokenizer, masking=m, keep_punctuation=True).game(SENTENCE)
         for m in ("mask", "pad", "delete")
     }
     keep = games["mask"].present(z)[0]
@@ -121,7 +122,10 @@ def test_special_tokens_are_never_players(bert, tokenizer):
     positions = np.concatenate(groups)
     assert not tok.special[positions].any()
     assert tok.special[[0, -1]].all()  # [CLS], [SEP]
-    assert len(groups) == len(tok) - 2
+    assert tok.tokens[-2] == "." and len(tok) - 2 not in positions  # punctuation: no player
+    assert len(groups) == len(tok) - 3
+    with_punct = TextExplainer(bert, tokenizer, keep_punctuation=True).groups(tok)
+    assert len(with_punct) == len(tok) - 2
 
 
 def test_train_mode_is_restored(bert, tokenizer):
@@ -142,7 +146,7 @@ def test_batch_size_does_not_change_values(bert, tokenizer):
 
 def test_sentence_players_and_owen_hierarchy(bert, tokenizer):
     text = "The movie was good, the acting was bad. A boring plot!"
-    ex = TextExplainer(bert, tokenizer, output="logits")
+    ex = TextExplainer(bert, tokenizer, output="logits", keep_punctuation=True)
     sentences = ex.explain(text, level="sentence")
     assert sentences.player_names == ["The movie was good, the acting was bad.", "A boring plot!"]
     hierarchy = ex.hierarchy(text)
@@ -159,7 +163,7 @@ def test_sentence_players_and_owen_hierarchy(bert, tokenizer):
 
 def test_owen_on_a_long_text_is_affordable(bert, tokenizer):
     text = " ".join(["the movie was good, the plot was bad."] * 2)
-    ex = TextExplainer(bert, tokenizer, output="logits", method="owen")
+    ex = TextExplainer(bert, tokenizer, output="logits", method="owen", keep_punctuation=True)
     exp = ex.explain(text)
     assert exp.n_players == 20 and exp.exact  # exact Owen values, not 2^20 evaluations
     assert exp.n_evaluations[0] < 2 * 20 + 2048

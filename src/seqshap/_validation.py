@@ -381,3 +381,19 @@ def validate(params: dict[str, Any], constraints: dict[str, Constraint]) -> dict
     """``params`` checked and converted by their declared ``constraints`` (every key of
     ``params`` must have one); returns the converted values in a new dict."""
     return {name: constraints[name](value, name) for name, value in params.items()}
+
+
+def check_output_names(names: Any) -> list[str] | None:
+    """``output_names=``: None or a sequence of distinct labels (turned into strings)."""
+    if names is None:
+        return None
+    if isinstance(names, str | bytes) or not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(
+            "output_names must be a list of names, one per model output (e.g. ['walking', "
+            f"'running']); received {type(names).__name__}."
+        )
+    out = [str(n) for n in names]
+    if len(set(out)) != len(out):
+        dup = sorted({n for n in out if out.count(n) > 1})
+        raise ValueError(f"output_names must be distinct; {dup} repeat(s) in {out}.")
+    return out

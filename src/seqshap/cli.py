@@ -300,6 +300,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     run through :func:`seqshap.runner.explain_many` (shared batches, ``--jobs`` processes,
     progress bar, ``--resume``); its numbers do not depend on ``--jobs``."""
     from .sequence import SequenceExplainer
+    from .sequence.inputs import check_sequence
 
     start = time.perf_counter()
     features = _parse_list(args.features)
@@ -349,10 +350,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
             seed=args.seed,
             link=args.link,
             output=output,
+            output_names=_parse_list(args.output_names),
         )
+        # a wrong --output / --output-names fails here as a usage error (on a copy of the
+        # plan: the explainer itself stays unprepared, so that worker processes can receive it)
+        explainer.plan.copy().prepare(check_sequence(seqs[0], name="x"))
     except (ValueError, TypeError) as exc:  # options that do not fit the data or the model
         raise UsageError(str(exc)) from None
     explainer.prepare(seqs[0])  # adapts the model and picks its path (model_info, printed below)
+    if not args.baseline_data and args.baseline in BASELINES[:-1] and not args.quiet:
+        print(baseline_notice(args.baseline), file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     formats = ["csv"]
@@ -400,12 +407,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _plot_output(args: argparse.Namespace) -> int | str:
-    return 0 if args.output is None or args.output.lstrip("-").isdigit() else args.output
+def baseline_notice(name: str) -> str:
+    """The one-line notice printed when the named baseline comes from the explained data."""
+    return (
+        f"note: the {name} baseline is computed from the sequences being explained (--data); "
+        "pass --baseline-data FILE (e.g. training sequences) for a reference independent of them."
+    )
 
 
 def _write_local(args: argparse.Namespace, local: Any, exporter: Exporter) -> list[str]:
-    exporter.local(local, output=0 if args.output is not None else _plot_output(args))
+    # one plot file per explained output (the model's classes), the event heatmap shows them all
+    exporter.local(local, output=None)
     if exporter.plots:
         exporter.report(local=local, title=f"seqshap: {Path(args.data).name}")
     first = next(iter(local.levels.values()), None)
@@ -428,8 +440,9 @@ def _run_global(args, explainer, seqs, ids, levels, exporter: Exporter) -> list[
         resume=True,
         progress=not args.quiet,
     )
-    exporter.global_(run, output=0 if args.output is not None else _plot_output(args))
-    return [str(o) for o in pd.unique(run.table["output"])]
+    # tables carry each sequence's predicted class; one plot per explained output
+    exporter.global_(run, output=None)
+    return run.output_names
 
 
 # ------------------------------------------------------------------------------ demo
@@ -551,6 +564,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument(
         "--output", metavar="NAME|INDEX", help="explain only this model output (default: all)"
+    )
+    ex.add_argument(
+        "--output-names",
+        metavar="A,B,...",
+        help="names of the model's outputs, e.g. class names (default: from the model, else "
+        "'output 0', ...); --output may then name one",
     )
     ex.add_argument(
         "--link",

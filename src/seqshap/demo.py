@@ -102,21 +102,24 @@ def run_demo(
     )
     export.table(
         pd.DataFrame(
-            {"entity": np.arange(len(x_te)), "label": y_te, "predicted": pred}
+            {"entity": [f"test-{j}" for j in range(len(x_te))], "label": y_te, "predicted": pred}
             | {f"p_{c}": probs[:, j] for j, c in enumerate(classes)}
         ),
         "predictions",
     )
 
-    explainer = SequenceExplainer(model, "mean_event", data=x_tr, feature_names=features)
+    explainer = SequenceExplainer(
+        model, "mean_event", data=x_tr, feature_names=features, output_names=classes
+    )
+    ids = [f"test-{j}" for j in range(len(x_te))]  # one id per sequence in every table
     hits = np.flatnonzero(y_te == LOCAL_CLASS)
     i = int(hits[0]) if len(hits) else 0
     k = int(probs[i].argmax())
     local = explainer.explain(
-        x_te[i], levels=("event", "feature", "cell"), pruning_tol=tol, entity=i
+        x_te[i], levels=("event", "feature", "cell"), pruning_tol=tol, entity=ids[i]
     )
     say(
-        f"local  test sequence {i} ({y_te[i]}, predicted {classes[k]} p={probs[i, k]:.3f}): "
+        f"local  test sequence {ids[i]} ({y_te[i]}, predicted {classes[k]} p={probs[i, k]:.3f}): "
         f"pruning at tol {tol} keeps the last {-local.pruning.pruned_index} of {x_te.shape[1]} "
         f"events; {local.event.n_players} event, {local.feature.n_players} feature and "
         f"{local.cell.n_players} cell players "
@@ -131,10 +134,9 @@ def run_demo(
         curve_name="pruning_curve",
     )
 
-    ids = [f"test-{j}" for j in range(len(x_te))]
     tols = sorted({tol, *(t for t in (0.05, 0.1, 0.2) if t > tol)})
     glob = explainer.explain_global(
-        x_te, levels=("event", "feature"), pruning_tol=tols, entity_ids=ids
+        x_te, levels=("event", "feature"), pruning_tol=tols, entity_ids=ids, labels=list(y_te)
     )
     stats = glob.pruning_stats()
     kept = stats.loc[stats["Tolerance"] == tol, "Mean"].iloc[0]
@@ -143,12 +145,15 @@ def run_demo(
         f"{x_te.shape[1]} events on average; event and feature values for every sequence"
     )
     name = classes[k]
-    export.global_(glob, output=name, prefix="global_", full_table=False)
+    # one pair of global plots per predicted class: its sequences, explained for that class
+    export.global_(glob, output="predicted", prefix="global_", full_table=False)
+    # every sequence explained for its predicted class, one global section per class, the
+    # true labels (given to explain_global) beside the predicted classes
     export.report(
         out / "report.html",
         local=local,
         global_=glob,
-        output=name,
+        output="predicted",
         title="seqshap demo: BasicMotions GRU",
     )
 

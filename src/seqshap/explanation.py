@@ -183,6 +183,12 @@ class Explanation:
             f"max efficiency gap {self.efficiency_gap.max():.2g}>"
         )
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a compact table and a small bar plot (lazy: a display hook)."""
+        from ._report._repr import explanation_html
+
+        return explanation_html(self)
+
     @property
     def plot(self) -> Any:
         """Plots of this explanation: ``exp.plot.bar()``, ``exp.plot.waterfall(instance=0)``,

@@ -49,6 +49,7 @@ from ._validation import (
     check_budget,
     check_int,
     check_names,
+    check_output_names,
     check_random_state,
     check_unique_names,
     frame_names,
@@ -60,6 +61,7 @@ from .explanation import Explanation, explanation_from_estimates, reading_saved_
 from .games import MaskedGame
 from .links import get_link
 from .models import adapt
+from .models.adapt import carried_output_names
 
 _L1_PATTERN = re.compile(r"num_features\(\d+\)")
 #: shap's per-call options; its constructor accepts (and ignores) them, ours uses them as defaults
@@ -84,6 +86,8 @@ class KernelExplainer:
         model receives the original values, a feature being absent means taking the background
         row's value.
     feature_names : names of the columns (default: DataFrame columns, else ``"Feature i"``).
+    output_names : names of the model's k outputs (default: the names the model carries, e.g.
+        a scikit-learn classifier's ``classes_``, else ``"output 0"`` …).
     link : ``"identity"`` or ``"logit"`` (values then explain log-odds), or shap's link objects.
     batch_size : most rows per model call.
     seed : seed of the local random generator (None: fresh entropy each call).
@@ -110,6 +114,7 @@ class KernelExplainer:
         random_state: int | None = None,
         keep_index: bool = False,
         keep_index_ordered: bool = False,
+        output_names: list[str] | None = None,
         **kwargs: Any,
     ):
         unknown = set(kwargs) - set(_CALL_DEFAULTS)
@@ -117,7 +122,8 @@ class KernelExplainer:
             raise TypeError(
                 f"KernelExplainer got unexpected keyword argument(s) {sorted(unknown)}; accepted "
                 "are model, data, feature_names, link, batch_size, seed, method, random_state, "
-                "keep_index, keep_index_ordered, nsamples, l1_reg, silent, gc_collect."
+                "keep_index, keep_index_ordered, output_names, nsamples, l1_reg, silent, "
+                "gc_collect."
             )
         if method not in ("kernel", "exact", "permutation", "auto"):
             raise ValueError(
@@ -171,6 +177,16 @@ class KernelExplainer:
         null = self._predict(self.data.data)
         self.n_outputs = null.shape[1]
         self._fnull = self._link(self.data.weights @ null)
+        names = check_output_names(output_names)
+        if names is None:
+            carried = getattr(self.model, "output_names", None) or carried_output_names(model)
+            names = list(carried) if carried and len(carried) == self.n_outputs else None
+        elif len(names) != self.n_outputs:
+            raise ValueError(
+                f"output_names has {len(names)} names but the model returns {self.n_outputs} "
+                "output(s) per row; give one name per output."
+            )
+        self.output_names: list[str] | None = names
 
     def _model_on_original_values(self, z: np.ndarray) -> Any:
         """The user's model on rows given as codes (non-numeric data) or as a DataFrame."""
@@ -264,9 +280,9 @@ class KernelExplainer:
         gc_collect = self._option("gc_collect", gc_collect)
         seeds = np.random.SeedSequence(self.seed).spawn(len(x))
         estimates, rows = [], []
-        iterator = range(len(x))
-        if not silent:
-            from tqdm.auto import tqdm
+        iterator: Any = range(len(x))
+        if not silent and len(x) > 1:  # a bar only for more than one row
+            from tqdm.auto import tqdm  # a widget in notebooks, text elsewhere
 
             iterator = tqdm(iterator, desc="seqshap", unit="row")
         for i in iterator:
@@ -282,6 +298,7 @@ class KernelExplainer:
         return explanation_from_estimates(
             estimates,
             player_names=self.feature_names,
+            output_names=self.output_names,
             data=np.full(x.shape, np.nan) if self._codes is not None else x,
             level="feature",
             budget=budget,
@@ -433,6 +450,7 @@ class KernelExplainer:
             "batch_size": self.batch_size,
             "seed": self.seed,
             "method": self.method,
+            "output_names": self.output_names,
         }
         np.savez_compressed(
             path,
@@ -465,6 +483,7 @@ class KernelExplainer:
             batch_size=settings["batch_size"],
             seed=settings["seed"],
             method=settings["method"],
+            output_names=settings.get("output_names"),
         )
 
 

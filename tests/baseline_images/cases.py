@@ -125,6 +125,26 @@ def many_event(n: int = 40, t: int = 10) -> Explanation:
     )
 
 
+def long_event(t: int = 480) -> Explanation:
+    """AReM-length sequence (480 events), sampled values: most inside ±1.96 SE of zero."""
+    rng = _rng()
+    decay = 0.25 * 0.9 ** np.arange(t)
+    vals = decay * rng.choice([-1.0, 1.0], size=t) + rng.normal(scale=0.004, size=t)
+    vals = np.stack([vals, -0.6 * vals], axis=1)
+    se = np.full_like(vals, 0.006)
+    names = [f"Event -{k}" for k in range(1, t + 1)]
+    return Explanation(
+        values=vals[None],
+        std_errors=se[None],
+        base_values=[[0.3, 0.5]],
+        outputs=[[0.3 + vals[:, 0].sum(), 0.5 + vals[:, 1].sum()]],
+        player_names=names,
+        output_names=["walking", "cycling"],
+        level="event",
+        method="kernel",
+    )
+
+
 def tokens() -> Explanation:
     toks = [
         "The",
@@ -230,6 +250,7 @@ CASES = {
     "decision": lambda: sp.decision(many_feature()[:20]),
     "heatmap": lambda: sp.heatmap(many_feature()),
     "event_heatmap": lambda: sp.event_heatmap(local_event()),
+    "event_heatmap_long": lambda: sp.event_heatmap(long_event()),
     "feature_bar": lambda: sp.feature_bar(local_feature()),
     "cell_heatmap": lambda: sp.cell_heatmap(local_cell()),
     "pruning": lambda: sp.pruning_plot(pruning_curve(), tol=0.025, pruned_index=-4),

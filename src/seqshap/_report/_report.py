@@ -20,6 +20,36 @@ from ._html import esc, num, page, table
 
 _LEVEL_ORDER = ("event", "feature", "cell", "window")
 _IMAGE_FORMATS = ("svg", "png")
+PREDICTED = "predicted"
+#: tolerances shown beside the run's own in pruning tables and statistics
+TOL_LADDER = (0.01, 0.025, 0.05, 0.1, 0.2)
+
+#: one "how to read this" line per view
+HOW = {
+    "pruning": "How to read: the solid line is the value of all events before t together; once "
+    "it stays inside the grey band (± tolerance) those older events are grouped into “Pruned "
+    "Events”. The dotted line marks where that happens.",
+    "event": "How to read: one row per event (most recent first); orange pushes the output up, "
+    "blue down, darker is stronger. Hatched cells: the 95% interval includes 0, so the sign is "
+    "not established. Long sequences show the largest events and one row summing the rest.",
+    "cell": "How to read: each cell is one (event, feature) pair, coloured by its attribution; "
+    "“Other …” rows and columns group what is not shown alone; hatched = 95% interval includes 0.",
+    "waterfall": "How to read: start at the base value E[f] at the bottom; each bar adds one "
+    "player's attribution until f(x) at the top. Whiskers are ±1 standard error.",
+    "text": "How to read: tokens are shaded by attribution (orange raises the score, blue lowers "
+    "it); the bar chart ranks them.",
+    "pruning_stats": "How to read: bar height is the mean number of events kept per tolerance; "
+    "whiskers are ±1 std over sequences, cut at 0 and at the sequence length.",
+    "global_event": "How to read: each dot is one event of one sequence at its position t (−1 = "
+    "most recent); the black line is the mean per t. Hollow dots: the 95% interval includes 0.",
+    "global_feature": "How to read: each dot is one sequence's attribution to the feature; the "
+    "diamond is the mean; features are sorted by mean |attribution|. Hollow: interval includes 0.",
+    "bar": "How to read: mean |attribution| per player over the instances; longer bars matter more.",
+    "beeswarm": "How to read: one dot per instance and player, placed by its attribution and "
+    "coloured by the feature value (red high, blue low).",
+    "heatmap": "How to read: players (rows) × instances (columns) coloured by attribution; "
+    "hatched cells: the 95% interval includes 0.",
+}
 
 
 def report(
@@ -32,6 +62,7 @@ def report(
     max_display: int = 15,
     max_instances: int = 10,
     pruning_tols: Sequence[float] | None = None,
+    labels: Any = None,
     image_format: str = "svg",
 ) -> str:
     """Write one self-contained HTML report and return its text.
@@ -47,9 +78,15 @@ def report(
         Explanation over many instances (mean |value| bars, beeswarm, heatmap).
     path : where to write the file (UTF-8); nothing is written when None.
     title : page title (escaped like every user string).
-    output : one output (index or name) or None for all outputs.
+    output : one output (index or name); ``"predicted"``: each sequence's own top output (its
+        predicted class); None (default): every output in local sections and, for a global
+        result with several outputs, ``"predicted"`` — one section per predicted class in which
+        each sequence is explained for the class it is predicted as.
     max_display : players shown per plot before the rest are grouped.
-    pruning_tols : tolerances for the pruning-statistics table (default: the run's own).
+    pruning_tols : tolerances for the pruning tables and statistics (default: the run's own
+        and 0.01, 0.025, 0.05, 0.1, 0.2 where the curves answer them).
+    labels : true labels of the global result's sequences: a list in their order or a dict
+        ``{entity: label}``; the sequences table then shows them beside the predicted class.
     image_format : ``"svg"`` (inline vector plots, values on hover) or ``"png"`` (base64).
 
     The file needs no network: plots are inline SVG (or data-URI PNG), CSS and JS are inline,
@@ -74,7 +111,9 @@ def report(
             raise ValueError(
                 f"path must be a file such as {str(target / 'report.html')!r}; received a directory."
             )
-    builder = _Builder(output=output, max_display=max_display, image_format=image_format)
+    builder = _Builder(
+        output=output, max_display=max_display, image_format=image_format, tols=pruning_tols
+    )
     nav: list[tuple[str, str]] = []
     parts: list[str] = []
     if local is not None:
@@ -85,7 +124,7 @@ def report(
     if global_ is not None:
         anchor = builder.anchor("global")
         nav.append((anchor, "Global"))
-        parts.append(builder.global_section(anchor, global_, pruning_tols))
+        parts.append(builder.global_section(anchor, global_, pruning_tols, labels))
     from .. import __version__
 
     text = page(
@@ -157,10 +196,19 @@ def _entity_of(exp: Explanation, i: int) -> str | None:
 
 # ---------------------------------------------------------------------------- builder
 class _Builder:
-    def __init__(self, *, output: int | str | None, max_display: int, image_format: str) -> None:
+    def __init__(
+        self,
+        *,
+        output: int | str | None,
+        max_display: int,
+        image_format: str,
+        tols: Sequence[float] | None = None,
+    ) -> None:
         self.output = output
         self.max_display = max_display
         self.image_format = image_format
+        self.tols = tols
+        self.predicted_name: str | None = None
         self.n_plots = 0
         self._anchors = 0
 
@@ -192,6 +240,8 @@ class _Builder:
     def outputs_of(self, exp: Explanation) -> list[int]:
         if self.output is None:
             return list(range(exp.n_outputs))
+        if self.output == PREDICTED and PREDICTED not in exp.output_names:
+            return [int(np.argmax(exp.outputs[0]))]
         from ..plots._common import output_index
 
         return [output_index(exp, self.output)]
@@ -209,8 +259,10 @@ class _Builder:
         levels = {lvl: getattr(item, lvl, None) for lvl in _LEVEL_ORDER}
         levels = {k: v for k, v in levels.items() if isinstance(v, Explanation)}
         first = next(iter(levels.values()), None)
+        self.predicted_name = None
         if first is not None:
             out.append(self.summary_cards(first))
+            self.predicted_name = first.output_names[int(np.argmax(first.outputs[0]))]
         pruning = getattr(item, "pruning", None)
         if pruning is not None and isinstance(getattr(pruning, "curve", None), pd.DataFrame):
             out.append(self.pruning_block(pruning))
@@ -243,19 +295,34 @@ class _Builder:
             if "output" in curve.columns
             else ["output"]
         )
-        chosen = (
-            outs
-            if self.output is None
-            else [outs[self.output] if isinstance(self.output, int) else self.output]
-        )
+        if self.output is None:
+            chosen = outs
+        elif self.output == PREDICTED:
+            chosen = [self.predicted_name or outs[0]]
+        else:
+            chosen = [outs[self.output] if isinstance(self.output, int) else self.output]
         figs = [
             self.figure(
                 lambda o=o: plots.pruning_plot(pruning, output=o),
                 label=f"pruning curve for {o}",
-                caption=f"{o}: Shapley value of the older and the recent events at every split.",
+                caption=f"{o}: Shapley value of the older and the recent events at every split. "
+                + HOW["pruning"],
             )
             for o in chosen
         ]
+        tol_rows = []
+        for t in _tol_ladder(tol, self.tols):
+            try:
+                k = pruning.index_for(t)
+            except (ValueError, AttributeError):
+                continue
+            tol_rows.append([t, k, -k])
+        tol_table = table(
+            ["tolerance", "pruning index", "events kept"],
+            tol_rows,
+            numeric=[True, True, True],
+            caption="Pruning index at every tolerance (no model calls: read off the curve).",
+        )
         wide = curve.pivot_table(index="t", columns=["player", "output"], values="value", sort=True)
         wide = wide.sort_index(ascending=False)
         cols = ["t"] + [f"{p} · {o}" for p, o in wide.columns]
@@ -268,7 +335,7 @@ class _Builder:
         )
         return (
             f'<h3>Pruning</h3><p class="note">{text}</p><div class="grid"><div>{"".join(figs)}</div>'
-            f"<div>{table(cols, rows, numeric=[True] * len(cols))}</div></div>"
+            f"<div>{tol_table}{table(cols, rows, numeric=[True] * len(cols))}</div></div>"
         )
 
     def level_block(self, exp: Explanation) -> str:
@@ -285,6 +352,7 @@ class _Builder:
                 self.figure(
                     lambda o=o: plots.bar(exp, output=o, max_display=self.max_display),
                     label=f"token attributions to {exp.output_names[o]}",
+                    caption=HOW["text"],
                 )
                 for o in outs
             ]
@@ -292,10 +360,12 @@ class _Builder:
             figs.append(
                 self.figure(
                     lambda: plots.event_heatmap(
-                        exp, output=None if self.output is None else outs[0]
+                        exp,
+                        output=None if self.output is None else outs[0],
+                        max_display=self.max_display,
                     ),
                     label="event attributions",
-                    caption="Events, most recent first; colour centred at zero.",
+                    caption=HOW["event"],
                 )
             )
         elif level == "cell":
@@ -303,6 +373,7 @@ class _Builder:
                 self.figure(
                     lambda o=o: plots.cell_heatmap(exp, output=o),
                     label=f"cell attributions to {exp.output_names[o]}",
+                    caption=HOW["cell"],
                 )
                 for o in outs
             ]
@@ -311,7 +382,8 @@ class _Builder:
                 self.figure(
                     lambda o=o: plots.waterfall(exp, output=o, max_display=self.max_display),
                     label=f"{level} attributions to {exp.output_names[o]}",
-                    caption=f"From the base value to f(x) for {exp.output_names[o]}.",
+                    caption=f"From the base value to f(x) for {exp.output_names[o]}. "
+                    + HOW["waterfall"],
                 )
                 for o in outs
             ]
@@ -345,12 +417,14 @@ class _Builder:
         return table(cols, rows, numeric=numeric, swatches=swatches)
 
     # ------------------------------------------------------------ global
-    def global_section(self, anchor: str, data: Any, tols: Sequence[float] | None) -> str:
+    def global_section(
+        self, anchor: str, data: Any, tols: Sequence[float] | None, labels: Any = None
+    ) -> str:
         out = [f'<section class="report-part" id="{esc(anchor)}"><h2>Global report</h2>']
         if isinstance(data, Explanation):
             out.append(self.global_explanation(data))
         elif _is_global_result(data):
-            out.append(self.global_result(data, tols))
+            out.append(self.global_result(data, tols, labels))
         elif _is_local_result(data):
             raise TypeError(
                 "global_ received one sequence's result; pass it as report(local=result), or "
@@ -364,25 +438,21 @@ class _Builder:
         out.append("</section>")
         return "\n".join(out)
 
-    def global_result(self, res: Any, tols: Sequence[float] | None) -> str:
+    def global_result(self, res: Any, tols: Sequence[float] | None, labels: Any = None) -> str:
         from .. import plots
 
-        parts = [f'<p class="note">{len(res)} sequence(s).</p>']
-        note = ""
-        try:
-            stats = res.pruning_stats(tols)
-        except (ValueError, AttributeError) as exc:
-            stats, note = None, str(exc)
-            if tols is not None:
-                try:
-                    stats = res.pruning_stats(None)
-                except (ValueError, AttributeError):
-                    stats = None
+        seqs = _sequence_rows(res)
+        names = seqs.attrs["output_names"]
+        if labels is None:
+            labels = getattr(res, "labels", None)  # given to explain_global
+        label_of = _labels_by_entity(labels, seqs["entity"].tolist())
+        parts = [f'<p class="note">{len(seqs)} sequence(s).</p>']
+        stats, note = self._pruning_stats(res, tols)
         if stats is not None:
             fig = self.figure(
                 lambda: plots.pruning_stats_plot(stats),
                 label="pruning statistics",
-                caption="Events kept per tolerance (mean ± std over sequences).",
+                caption=HOW["pruning_stats"],
             )
             rows = stats.to_numpy().tolist()
             numeric = [c != stats.columns[0] for c in stats.columns]
@@ -391,78 +461,129 @@ class _Builder:
                 f'<h3>Pruning statistics</h3>{extra}<div class="grid"><div>{fig}</div><div>'
                 f"{table(list(stats.columns), rows, numeric=numeric)}</div></div>"
             )
-        parts.append(self._sequences_table(res))
+        parts.append(self._sequences_table(seqs, label_of))
+        per_class = len(names) > 1 and (self.output is None or self.output == PREDICTED)
+        if per_class:
+            parts.append(
+                '<p class="note">Each sequence is explained for the class it is predicted as '
+                "(its highest output); one section per predicted class.</p>"
+            )
+            for cls in names:
+                members = seqs.loc[seqs["predicted"] == cls, "entity"].tolist()
+                if not members:
+                    continue
+                known = [label_of[e] for e in members if e in label_of]
+                correct = (
+                    f"; {sum(lbl == cls for lbl in known)} of the {len(known)} labelled ones "
+                    f"are labelled {cls}"
+                    if known
+                    else ""
+                )
+                parts.append(
+                    f"<h3>Predicted class: {esc(cls)}</h3>"
+                    f'<p class="note">{len(members)} sequence(s) predicted {esc(cls)}'
+                    f"{esc(correct)}.</p>"
+                )
+                parts += self._global_views(res, [cls], set(map(str, members)), level=4)
+        elif len(names) == 0:
+            pass
+        else:
+            chosen = names if self.output is None else [self._pick(names)]
+            parts += self._global_views(res, chosen, None, level=3)
+        return "\n".join(parts)
+
+    def _pruning_stats(self, res: Any, tols: Sequence[float] | None) -> tuple[Any, str]:
+        """Statistics at every tolerance the curves answer (the ladder unless ``tols``)."""
+        if not hasattr(res, "pruning_stats"):
+            return None, ""
+        if isinstance(res, GlobalRun):
+            own = res.tolerances
+        else:
+            own = [] if getattr(res, "tol", None) is None else [float(res.tol)]
+        wanted = _tol_ladder(own, tols)
+        try:
+            return res.pruning_stats(wanted), ""
+        except (ValueError, AttributeError, TypeError) as exc:
+            if not own:
+                return None, ""
+            usable = [t for t in wanted if t >= min(own)]
+            try:
+                return res.pruning_stats(usable), (
+                    f"Tolerances below the run's {min(own):g} are not shown: the pruning curves "
+                    "stop at its pruning index (full_curve=True computes them whole)."
+                    if len(usable) < len(wanted)
+                    else ""
+                )
+            except (ValueError, AttributeError, TypeError):
+                pass
+            try:
+                return res.pruning_stats(None), (
+                    "Only the run's own tolerances are shown: it kept no pruning curves "
+                    "(keep_curve=True keeps them, and full_curve=True for smaller tolerances)."
+                )
+            except (ValueError, AttributeError, TypeError):
+                return None, str(exc)
+
+    def _global_views(
+        self, res: Any, outs: list[str], members: set[str] | None, *, level: int
+    ) -> list[str]:
+        """Global event and feature plots and tables for outputs ``outs`` (over ``members``)."""
+        from .. import plots
+
+        parts = []
         for kind, key in (("event", "t"), ("feature", "feature")):
             try:
                 frame = getattr(res, f"{kind}_frame")
             except (ValueError, AttributeError):
                 continue
-            outs = [str(o) for o in pd.unique(frame["output"])]
-            chosen = outs if self.output is None else [self._pick(outs)]
+            if members is not None:
+                frame = frame[frame["entity"].astype(str).isin(members)]
             figs = []
-            for o in chosen:
+            for o in outs:
+                if frame[frame["output"].astype(str) == o].empty:
+                    continue
                 if kind == "event":
                     draw = partial(plots.global_event_plot, frame, output=o)
                 else:
                     draw = partial(
                         plots.global_feature_plot, frame, output=o, max_display=self.max_display
                     )
-                figs.append(self.figure(draw, label=f"global {kind} attributions to {o}"))
-            summary = self._summary_table(frame, key, chosen)
+                figs.append(
+                    self.figure(
+                        draw,
+                        label=f"global {kind} attributions to {o}",
+                        caption=HOW[f"global_{kind}"],
+                    )
+                )
+            if not figs:
+                continue
+            summary = self._summary_table(frame, key, outs)
             parts.append(
-                f"<h3>Global {kind} attributions</h3>"
+                f"<h{level}>Global {kind} attributions · {esc(', '.join(outs))}</h{level}>"
                 f'<div class="grid"><div>{"".join(figs)}</div><div>{summary}</div></div>'
             )
-        return "\n".join(parts)
+        return parts
 
-    def _sequences_table(self, res: Any) -> str:
-        """One row per sequence: entity, length, pruned index, f(x) and E[f] per output."""
-        if isinstance(res, GlobalRun):
-            return self._run_sequences_table(res)
-        rows = []
-        cols = ["entity", "length", "pruned index"]
-        out_names: list[str] = []
-        for loc in getattr(res, "locals", []):
-            levels = [getattr(loc, lvl, None) for lvl in _LEVEL_ORDER]
-            exp = next((e for e in levels if isinstance(e, Explanation)), None)
-            pruning = getattr(loc, "pruning", None)
-            row = [
-                getattr(loc, "entity", ""),
-                getattr(loc, "length", float("nan")),
-                getattr(pruning, "pruned_index", None) if pruning is not None else None,
-            ]
-            if exp is not None:
-                if not out_names:
-                    out_names = [exp.output_names[o] for o in self.outputs_of(exp)]
-                for o in self.outputs_of(exp):
-                    row += [exp.outputs[0, o], exp.base_values[0, o]]
-            rows.append(row)
-        for name in out_names:
-            cols += [f"f(x) · {name}", f"E[f] · {name}"]
-        rows = [r + [float("nan")] * (len(cols) - len(r)) for r in rows]
-        numeric = [False] + [True] * (len(cols) - 1)
-        return f"<h3>Sequences</h3>{table(cols, rows, numeric=numeric)}"
-
-    def _run_sequences_table(self, res: GlobalRun) -> str:
-        seqs = res.sequences_frame()
-        outs = [str(o) for o in pd.unique(seqs["output"])]
-        chosen = outs if self.output is None else [self._pick(outs)]
-        cols = ["entity", "length", "pruned index"]
-        for name in chosen:
+    def _sequences_table(self, seqs: pd.DataFrame, label_of: dict) -> str:
+        """One row per sequence: entity, label, predicted class, length, pruned index, f(x)
+        and E[f] per output."""
+        names = seqs.attrs["output_names"]
+        cols = ["entity"]
+        if label_of:
+            cols.append("label")
+        cols += ["predicted", "length", "pruned index"]
+        for name in names:
             cols += [f"f(x) · {name}", f"E[f] · {name}"]
         rows = []
-        for _, g in seqs.groupby("position", sort=True):
-            first = g.iloc[0]
-            idx = first["pruned_index"]
-            row = [str(first["entity"]), int(first["length"]), None if pd.isna(idx) else int(idx)]
-            by_out = g.set_index(g["output"].astype(str))
-            for name in chosen:
-                row += [
-                    float(by_out.at[name, "model_output"]),
-                    float(by_out.at[name, "base_value"]),
-                ]
+        for rec in seqs.to_dict("records"):
+            row = [rec["entity"]]
+            if label_of:
+                row.append(label_of.get(rec["entity"], ""))
+            row += [rec["predicted"], rec["length"], rec["pruned_index"]]
+            for name in names:
+                row += [rec[f"f(x) · {name}"], rec[f"E[f] · {name}"]]
             rows.append(row)
-        numeric = [False] + [True] * (len(cols) - 1)
+        numeric = [c not in ("entity", "label", "predicted") for c in cols]
         return f"<h3>Sequences</h3>{table(cols, rows, numeric=numeric)}"
 
     def _pick(self, outs: list[str]) -> str:
@@ -496,47 +617,170 @@ class _Builder:
         )
 
     def global_explanation(self, exp: Explanation) -> str:
-        from .. import plots
 
         parts = [f'<p class="note">{exp.n_instances} instance(s), level “{esc(exp.level)}”.</p>']
-        for o in self.outputs_of(exp):
-            oname = exp.output_names[o]
-            figs = [
-                self.figure(
-                    lambda o=o: plots.bar(exp, output=o, max_display=self.max_display),
-                    label=f"mean absolute attribution to {oname}",
-                )
-            ]
-            if exp.n_instances > 1:
-                figs.append(
-                    self.figure(
-                        lambda o=o: plots.beeswarm(exp, output=o, max_display=self.max_display),
-                        label=f"beeswarm for {oname}",
-                    )
-                )
-                figs.append(
-                    self.figure(
-                        lambda o=o: plots.heatmap(exp, output=o, max_display=self.max_display),
-                        label=f"heatmap for {oname}",
-                    )
-                )
-            absv = np.abs(exp.values[:, :, o])
-            rows = [
-                [
-                    p,
-                    float(exp.values[:, j, o].mean()),
-                    float(absv[:, j].mean()),
-                    float(exp.values[:, j, o].std(ddof=1)) if exp.n_instances > 1 else float("nan"),
-                ]
-                for j, p in enumerate(exp.player_names)
-            ]
-            tab = table(
-                ["player", "mean", "mean |value|", "std"], rows, numeric=[False, True, True, True]
-            )
+        if exp.n_outputs > 1 and self.output in (None, PREDICTED):
+            # one section per predicted class: its instances, explained for that class
+            top = np.argmax(exp.outputs, axis=1)
             parts.append(
-                f'<h3>{esc(oname)}</h3><div class="grid"><div>{"".join(figs)}</div><div>{tab}</div></div>'
+                '<p class="note">Each instance is explained for the class it is predicted as '
+                "(its highest output); one section per predicted class.</p>"
             )
+            for o in range(exp.n_outputs):
+                idx = np.flatnonzero(top == o)
+                if len(idx):
+                    parts.append(self._explanation_views(exp[idx], o, predicted=True))
+            return "\n".join(parts)
+        for o in self.outputs_of(exp):
+            parts.append(self._explanation_views(exp, o, predicted=False))
         return "\n".join(parts)
+
+    def _explanation_views(self, exp: Explanation, o: int, *, predicted: bool) -> str:
+        from .. import plots
+
+        parts = []
+        oname = exp.output_names[o]
+        figs = [
+            self.figure(
+                lambda o=o: plots.bar(exp, output=o, max_display=self.max_display),
+                label=f"mean absolute attribution to {oname}",
+                caption=HOW["bar"],
+            )
+        ]
+        if exp.n_instances > 1:
+            figs.append(
+                self.figure(
+                    lambda o=o: plots.beeswarm(exp, output=o, max_display=self.max_display),
+                    label=f"beeswarm for {oname}",
+                    caption=HOW["beeswarm"],
+                )
+            )
+            figs.append(
+                self.figure(
+                    lambda o=o: plots.heatmap(exp, output=o, max_display=self.max_display),
+                    label=f"heatmap for {oname}",
+                    caption=HOW["heatmap"],
+                )
+            )
+        absv = np.abs(exp.values[:, :, o])
+        rows = [
+            [
+                p,
+                float(exp.values[:, j, o].mean()),
+                float(absv[:, j].mean()),
+                float(exp.values[:, j, o].std(ddof=1)) if exp.n_instances > 1 else float("nan"),
+            ]
+            for j, p in enumerate(exp.player_names)
+        ]
+        tab = table(
+            ["player", "mean", "mean |value|", "std"], rows, numeric=[False, True, True, True]
+        )
+        head = (
+            f"Predicted class: {esc(oname)} ({exp.n_instances} instance(s))"
+            if predicted
+            else esc(oname)
+        )
+        parts.append(
+            f'<h3>{head}</h3><div class="grid"><div>{"".join(figs)}</div><div>{tab}</div></div>'
+        )
+        return "\n".join(parts)
+
+
+def _tol_ladder(run_tol: Any, tols: Sequence[float] | None) -> list[float]:
+    """The tolerances to report: ``tols`` if given, else the ladder plus the run's own."""
+    if tols is not None:
+        return sorted({float(t) for t in tols})
+    own = run_tol if isinstance(run_tol, list | tuple) else [run_tol]
+    return sorted({*TOL_LADDER, *(float(t) for t in own if t is not None)})
+
+
+def _sequence_rows(res: Any) -> pd.DataFrame:
+    """Entity (the run's ids, as in every other table), predicted class (the highest explained
+    output), length, pruned index, f(x) and E[f] per output; ``attrs["output_names"]``."""
+    if isinstance(res, GlobalRun):
+        return _run_sequence_rows(res)
+    ids = list(getattr(res, "entity_ids", []) or [])
+    records, names = [], []
+    for k, loc in enumerate(getattr(res, "locals", [])):
+        exp = next(
+            (
+                e
+                for e in (getattr(loc, lvl, None) for lvl in _LEVEL_ORDER)
+                if isinstance(e, Explanation)
+            ),
+            None,
+        )
+        pruning = getattr(loc, "pruning", None)
+        entity = ids[k] if k < len(ids) else getattr(loc, "entity", k)
+        rec = {
+            "entity": entity,
+            "length": getattr(loc, "length", float("nan")),
+            "pruned_index": getattr(pruning, "pruned_index", None) if pruning is not None else None,
+            "predicted": "",
+        }
+        if exp is not None:
+            names = names or list(exp.output_names)
+            rec["predicted"] = exp.output_names[int(np.argmax(exp.outputs[0]))]
+            for o, name in enumerate(exp.output_names):
+                rec[f"f(x) · {name}"] = exp.outputs[0, o]
+                rec[f"E[f] · {name}"] = exp.base_values[0, o]
+        records.append(rec)
+    frame = pd.DataFrame.from_records(records)
+    for name in names:
+        for col in (f"f(x) · {name}", f"E[f] · {name}"):
+            if col not in frame.columns:
+                frame[col] = float("nan")
+    frame.attrs["output_names"] = names
+    return frame
+
+
+def _run_sequence_rows(res: GlobalRun) -> pd.DataFrame:
+    """:func:`_sequence_rows` of a GlobalRun, from its ``sequences_frame`` (the smallest
+    tolerance's pruned index)."""
+    seqs = res.sequences_frame()
+    names = [str(o) for o in pd.unique(seqs["output"])]
+    records = []
+    for _, g in seqs.groupby("position", sort=True):
+        first = g.iloc[0]
+        idx = first["pruned_index"]
+        rec = {
+            "entity": str(first["entity"]),
+            "length": int(first["length"]),
+            "pruned_index": None if pd.isna(idx) else int(idx),
+            "predicted": str(first["predicted"]),
+        }
+        by_out = g.set_index(g["output"].astype(str))
+        for name in names:
+            rec[f"f(x) · {name}"] = float(by_out.at[name, "model_output"])
+            rec[f"E[f] · {name}"] = float(by_out.at[name, "base_value"])
+        records.append(rec)
+    frame = pd.DataFrame.from_records(
+        records,
+        columns=["entity", "length", "pruned_index", "predicted"]
+        + [f"{k} · {n}" for n in names for k in ("f(x)", "E[f]")],
+    )
+    frame.attrs["output_names"] = names
+    return frame
+
+
+def _labels_by_entity(labels: Any, entities: list[Any]) -> dict:
+    """``labels`` (a list in sequence order or a dict by entity) as ``{entity: str}``."""
+    if labels is None:
+        return {}
+    if isinstance(labels, Mapping):
+        by_str = {str(k): v for k, v in labels.items()}
+        return {e: str(by_str[str(e)]) for e in entities if str(e) in by_str}
+    if isinstance(labels, str | bytes) or not hasattr(labels, "__len__"):
+        raise TypeError(
+            "labels must be a list (one label per sequence, in order) or a dict {entity: label}; "
+            f"received {type(labels).__name__}."
+        )
+    if len(labels) != len(entities):
+        raise ValueError(
+            f"labels has {len(labels)} entries but the global result holds {len(entities)} "
+            "sequences; give one label per sequence, or a dict {entity: label}."
+        )
+    return {e: str(lbl) for e, lbl in zip(entities, labels)}
 
 
 def _card(value: str, label: str) -> str:

@@ -37,6 +37,11 @@ def adapt(
     False never uses one. For a plain callable, ``recurrent=True`` declares TimeSHAP's form
     ``f(x, h=None) -> (scores, h)``.
 
+    Output names come from the model where it carries them: scikit-learn ``classes_``,
+    Hugging Face ``id2label``, ONNX metadata (``seqshap.output_names``), and a ``classes_`` or
+    ``class_names`` attribute on any other model (e.g. set on a Keras or torch model). The
+    explainers take ``output_names=`` to name them otherwise.
+
     ``options`` go to the framework adapter: ``device``, ``memory_budget``, ``output`` and
     ``example`` (torch; ``example`` rows also for Keras: the split check runs on them now); ``state_inputs``, ``state_outputs``, ``input_name``, ``output_name``,
     ``threads`` (ONNX); ``method``, ``layout`` (scikit-learn/sktime); ``tokenizer``,
@@ -44,6 +49,39 @@ def adapt(
     """
     if isinstance(model, Model):
         return model
+    adapted = _adapt(model, recurrent=recurrent, batch_size=batch_size, **options)
+    if not adapted.output_names:
+        adapted.output_names = carried_output_names(model)
+    return adapted
+
+
+def carried_output_names(model: Any) -> list[str] | None:
+    """Class names a model object carries itself: ``classes_`` (scikit-learn convention, also
+    set by skorch and by users on torch/Keras models), ``class_names``, or a Hugging Face-style
+    ``config.id2label``. None when there are none."""
+    for attr in ("classes_", "class_names"):
+        names = getattr(model, attr, None)
+        if names is not None and not isinstance(names, str | bytes) and len(names) > 0:
+            try:
+                return [str(n) for n in names]
+            except TypeError:
+                return None
+    id2label = getattr(getattr(model, "config", None), "id2label", None)
+    if isinstance(id2label, dict) and id2label:
+        try:
+            return [str(id2label[i]) for i in range(len(id2label))]
+        except KeyError:
+            return None
+    return None
+
+
+def _adapt(
+    model: Any,
+    *,
+    recurrent: bool | None,
+    batch_size: int | None,
+    **options: Any,
+) -> Model:
     if batch_size is not None:
         options["batch_size"] = batch_size
     if isinstance(model, str | os.PathLike):

@@ -222,6 +222,14 @@ def error_note(std_errors: np.ndarray) -> str:
     return " (bars: ±1 std. error)" if any_errors(std_errors) else ""
 
 
+def uncertainty_note(std_errors: Any, exact: bool) -> str:
+    """Caption suffix for heatmaps: what hatching means, or that the values are exact
+    (nothing for estimates that carry no standard errors)."""
+    if any_errors(std_errors):
+        return "\nhatched: 95% interval includes 0"
+    return "\nexact values" if exact else ""
+
+
 def order_by_importance(
     values: np.ndarray, max_display: int | None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -26,8 +26,10 @@ from ._common import (
     output_index,
     tooltip,
     truncate,
+    uncertainty_note,
     wrap,
 )
+from ._grid import uncertain_cells
 
 
 def _label_height(n_rows: int) -> float:
@@ -304,18 +306,22 @@ def beeswarm(
     """One row per player (by mean |value|), one dot per instance, coloured by feature value.
 
     Dots are coloured by the instance's value of that player (``explanation.data``), scaled per
-    player to its 5–95% range; without data they take the attribution's own colour.
+    player to its 5–95% range; without data they take the attribution's own colour. Values
+    whose 95% interval includes zero are drawn as rings (hollow).
     """
     exp = as_explanation(explanation, call="beeswarm")
     o = output_index(exp, output)
     max_display = check_max_display(max_display)
     vals = exp.values[:, :, o]
     order, rest = order_by_importance(np.abs(vals).mean(axis=0), max_display)
+    ses = exp.std_errors[:, :, o]
     rows = [vals[:, j] for j in order]
+    se_rows = [ses[:, j] for j in order]
     labels = [truncate(exp.player_names[j], max_label) for j in order]
     colors_data = [None if exp.data is None else exp.data[:, j] for j in order]
     if len(rest):
         rows.append(vals[:, rest].sum(axis=1))
+        se_rows.append(np.sqrt((ses[:, rest] ** 2).sum(axis=1)))
         labels.append(f"sum of {len(rest)} other players")
         colors_data.append(None)
     fig, ax = figure_and_axes(ax, (7.0, _label_height(len(rows))))
@@ -324,20 +330,48 @@ def beeswarm(
     seq = mpl.colormaps[pal.SEQUENTIAL]
     norm = pal.symmetric_norm(vals)
     y_positions = np.arange(len(rows))[::-1]
-    for row, y, cdata in zip(rows, y_positions, colors_data):
+    any_weak = False
+    for row, se, y, cdata in zip(rows, se_rows, y_positions, colors_data):
         offsets = _swarm_offsets(row, width=0.38)
+        weak = uncertain_cells(row, se)
+        any_weak = any_weak or bool(weak.any())
         if cdata is not None and np.isfinite(cdata).any():
             lo, hi = np.nanpercentile(cdata, [5, 95])
             scaled = np.clip((cdata - lo) / ((hi - lo) or 1.0), 0, 1)
             colors = seq(np.where(np.isfinite(scaled), scaled, 0.5))
         else:
             colors = pal.diverging_cmap()(norm(row))
+        colors = np.asarray(colors)
         ax.scatter(
-            row, y + offsets, s=12, c=colors, linewidths=0, alpha=0.9, rasterized=len(row) > 500
+            row[~weak],
+            (y + offsets)[~weak],
+            s=12,
+            c=colors[~weak],
+            linewidths=0,
+            alpha=0.9,
+            rasterized=len(row) > 500,
         )
+        if weak.any():
+            ax.scatter(
+                row[weak],
+                (y + offsets)[weak],
+                s=12,
+                facecolors="none",
+                edgecolors=colors[weak],
+                linewidths=0.8,
+                alpha=0.9,
+                rasterized=len(row) > 500,
+                label="95% interval includes 0",
+            )
     ax.axvline(0, color="#999999", lw=0.8)
     ax.set_yticks(y_positions, labels)
-    ax.set_xlabel(wrap(f"attribution to {exp.output_names[o]}", 56))
+    ax.set_xlabel(
+        wrap(
+            f"attribution to {exp.output_names[o]}"
+            + (" (rings: 95% interval includes 0)" if any_weak else ""),
+            56,
+        )
+    )
     if exp.data is not None:
         sm = mpl.cm.ScalarMappable(cmap=seq, norm=mpl.colors.Normalize(0, 1))
         cb = fig.colorbar(sm, ax=ax, aspect=40, pad=0.01)
@@ -497,14 +531,18 @@ def heatmap(
         )
     vals = exp.values[:, :, o]
     shown, rest = order_by_importance(np.abs(vals).mean(axis=0), max_display)
+    ses = exp.std_errors[:, :, o]
     rows = [vals[:, j] for j in shown]
+    se_rows = [ses[:, j] for j in shown]
     labels = [truncate(exp.player_names[j], max_label) for j in shown]
     names = [exp.player_names[j] for j in shown]
     if len(rest):
         rows.append(vals[:, rest].sum(axis=1))
+        se_rows.append(np.sqrt((ses[:, rest] ** 2).sum(axis=1)))
         labels.append(f"{len(rest)} other players")
         names.append(f"{len(rest)} other players")
     grid = np.vstack(rows)
+    std = np.vstack(se_rows)
     if instance_order == "output":
         cols = np.argsort(exp.outputs[:, o], kind="stable")
     elif instance_order == "similarity" and exp.n_instances > 2:
@@ -513,7 +551,7 @@ def heatmap(
         cols = leaves_list(linkage(vals, method="average"))
     else:
         cols = np.arange(exp.n_instances)
-    grid = grid[:, cols]
+    grid, std = grid[:, cols], std[:, cols]
     fig, ax = figure_and_axes(
         ax, (max(6.0, min(12.0, 3 + 0.12 * exp.n_instances)), _label_height(len(rows)))
     )
@@ -524,11 +562,15 @@ def heatmap(
         grid,
         row_names=names,
         col_names=[f"instance {c}" for c in cols],
+        std=std,
         annotate=False,
     )
     ax.set_yticks(np.arange(len(labels)), labels)
     step = max(1, len(cols) // 12)
     ax.set_xticks(np.arange(0, len(cols), step), [str(c) for c in cols[::step]])
     ax.set_xlabel(f"instances (ordered by {instance_order})")
-    ax.set_title(truncate(f"attribution to {exp.output_names[o]}", 60), fontsize=10)
+    ax.set_title(
+        truncate(f"attribution to {exp.output_names[o]}", 60) + uncertainty_note(std, exp.exact),
+        fontsize=10,
+    )
     return finish(ax, show)

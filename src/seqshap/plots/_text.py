@@ -17,6 +17,7 @@ from ._common import (
     truncate,
     wrap,
 )
+from ._grid import uncertain_cells
 
 _CHAR_W = 0.6  # monospace advance in em
 #: levels whose players are pieces of a text (seqshap.text.TextExplainer's levels)
@@ -47,9 +48,11 @@ def text_plot(
     ax: Any = None,
     show: bool = False,
 ) -> Any:
-    """Tokens in reading order on backgrounds coloured by value (wrapped at ``line_chars``)."""
+    """Tokens in reading order on backgrounds coloured by value (wrapped at ``line_chars``);
+    tokens whose 95% interval includes zero get a dashed outline."""
     exp, i, o = _token_values(explanation, instance, output, "text_plot")
     vals, errs = exp.values[i, :, o], exp.std_errors[i, :, o]
+    weak = uncertain_cells(vals, errs)
     tokens = [truncate(t, max_token_chars) if t.strip() else "␣" for t in exp.player_names]
     lines: list[list[int]] = [[]]
     used = 0
@@ -77,9 +80,16 @@ def text_plot(
                 ha="left",
                 va="center",
                 color=pal.text_color_on(face),
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": face, "edgecolor": "none"},
+                bbox={
+                    "boxstyle": "round,pad=0.15",
+                    "facecolor": face,
+                    "edgecolor": "#333333" if weak[j] else "none",
+                    "linestyle": "--",
+                    "linewidth": 0.8,
+                },
             )
-            tooltip(t, f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}")
+            note = " (95% interval includes 0)" if weak[j] else ""
+            tooltip(t, f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}{note}")
             x += (len(tokens[j]) + 1) * char_w
     ax.set_xlim(-0.5, line_chars + 0.5)
     ax.set_ylim(len(lines) - 0.4, -0.6)
@@ -88,7 +98,8 @@ def text_plot(
     ax.set_title(
         wrap(
             f"{truncate(exp.output_names[o], 30)}: f(x) = {fx:.4g}, base value = {base:.4g} "
-            f"(vermillion raises, blue lowers)",
+            f"(vermillion raises, blue lowers"
+            + ("; dashed: 95% interval includes 0)" if weak.any() else ")"),
             int(line_chars * 1.1),
         ),
         fontsize=9,
@@ -105,18 +116,23 @@ def text_html(
 ) -> str:
     """An HTML fragment: one ``<span>`` per token, coloured by value, value on hover.
 
-    Every token is escaped, so markup in the text shows as text.
+    Every token is escaped, so markup in the text shows as text. Tokens whose 95% interval
+    includes zero are underlined with dots (``data-uncertain="1"``).
     """
     exp, i, o = _token_values(explanation, instance, output, "text_html")
     vals, errs = exp.values[i, :, o], exp.std_errors[i, :, o]
     norm = pal.symmetric_norm(vals)
+    weak = uncertain_cells(vals, errs)
 
     def span(text: str, j: int) -> str:
         face = pal.value_color(vals[j], norm)
-        title = html.escape(f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}", quote=True)
+        note = " (95% interval includes 0)" if weak[j] else ""
+        title = html.escape(f"{exp.player_names[j]}: {fmt(vals[j], errs[j])}{note}", quote=True)
+        mark = ' data-uncertain="1"' if weak[j] else ""
+        line = "text-decoration:underline dotted;" if weak[j] else ""
         return (
-            f'<span class="seqshap-token" title="{title}" data-value="{vals[j]:.6g}" '
-            f'style="background:{pal.hex_color(face)};color:{pal.text_color_on(face)};'
+            f'<span class="seqshap-token" title="{title}" data-value="{vals[j]:.6g}"{mark} '
+            f'style="background:{pal.hex_color(face)};color:{pal.text_color_on(face)};{line}'
             f'padding:1px 2px;border-radius:3px;white-space:pre-wrap">'
             f"{html.escape(text, quote=True)}</span>"
         )
@@ -134,8 +150,13 @@ def text_html(
     else:
         body = " ".join(span(tok, j) for j, tok in enumerate(exp.player_names))
     fx, base = exp.outputs[i, o], exp.base_values[i, o]
+    kind = (
+        "; dotted: 95% interval includes 0"
+        if weak.any()
+        else ("; exact values" if exp.exact else "")
+    )
     head = html.escape(
-        f"{exp.output_names[o]}: f(x) = {fx:.4g}, base value = {base:.4g}", quote=True
+        f"{exp.output_names[o]}: f(x) = {fx:.4g}, base value = {base:.4g}{kind}", quote=True
     )
     return (
         f'<div class="seqshap-text" style="line-height:1.9;font-family:ui-monospace,monospace">'

@@ -14,16 +14,19 @@ from ..explanation import Explanation
 from . import _palette as pal
 from ._common import (
     as_explanation,
+    check_max_display,
     figure_and_axes,
     finish,
     fmt,
     instance_index,
+    order_by_importance,
     output_index,
     tooltip,
     truncate,
+    uncertainty_note,
     wrap,
 )
-from ._grid import draw_grid
+from ._grid import draw_grid, fit_row_labels, uncertain_cells
 
 _EVENT_RE = re.compile(r"^Event\s+(-?\d+)$")
 _CELL_SEPARATORS = (" | ", ", ", " × ", " x ", ": ", " / ")
@@ -99,7 +102,7 @@ def pruning_plot(
             part["value"],
             color=color,
             ls=ls,
-            marker="o",
+            marker="o" if len(part) <= 60 else None,  # long curves: a line, not a bead chain
             ms=3,
             lw=1.5,
             label=truncate(label, 40),
@@ -133,32 +136,55 @@ def event_heatmap(
     *,
     instance: int = 0,
     output: int | str | None = None,
+    max_display: int | None = 20,
     max_label: int = 28,
     ax: Any = None,
     show: bool = False,
 ) -> Any:
-    """Events (rows, most recent first) × outputs, coloured and annotated with their values."""
+    """Events (rows, most recent first) × outputs, coloured and annotated with their values.
+
+    Readable at any sequence length: with more than ``max_display`` event players, the
+    ``max_display − 1`` with the largest |value| (over the outputs shown) keep their rows, in
+    time order, and one last row holds the sum of the others (its standard error assumes
+    independent errors). Cells whose 95% interval includes zero are hatched.
+    """
     exp = as_explanation(explanation, call="event_heatmap")
     i = instance_index(exp, instance, call="event_heatmap")
+    max_display = check_max_display(max_display)
     outs = _outputs_for(exp, output)
-    grid = exp.values[i][:, outs]
-    std = exp.std_errors[i][:, outs]
+    values = exp.values[i][:, outs]
+    ses = exp.std_errors[i][:, outs]
+    shown, rest = order_by_importance(np.abs(values).max(axis=1), max_display)
+    shown = np.sort(shown)  # time order (the explainer lists the most recent event first)
+    rows = [exp.player_names[j] for j in shown]
+    grid, std = values[shown], ses[shown]
+    if len(rest):
+        rows.append(f"{len(rest)} other events (sum)")
+        grid = np.vstack([grid, values[rest].sum(axis=0)])
+        std = np.vstack([std, np.sqrt((ses[rest] ** 2).sum(axis=0))])
     width = min(3.0 + 1.3 * len(outs), 12.0)
-    fig, ax = figure_and_axes(ax, (width, min(max(2.4, 0.34 * exp.n_players + 1.3), 14.0)))
+    fig, ax = figure_and_axes(ax, (width, min(max(2.4, 0.34 * len(rows) + 1.3), 14.0)))
     names = [exp.output_names[o] for o in outs]
     draw_grid(
         ax,
         grid,
-        row_names=exp.player_names,
+        row_names=rows,
         col_names=names,
         std=std,
-        annotate=exp.n_players * len(outs) <= 400,
+        annotate=len(rows) * len(outs) <= 400,
     )
-    ax.set_yticks(np.arange(exp.n_players), [truncate(p, max_label) for p in exp.player_names])
+    fit_row_labels(ax, [truncate(p, max_label) for p in rows])
     ax.set_xticks(np.arange(len(outs)), [wrap(truncate(n, 36), 14) for n in names])
     ax.xaxis.tick_top()
+    note = uncertainty_note(std, exp.exact).strip()
+    shown_note = f"; top {len(shown)} of {exp.n_players} events" if len(rest) else ""
     ax.set_xlabel(
-        wrap(f"event attributions; f(x) − E[f] = {_delta_text(exp, i, outs)}", 40), fontsize=9
+        wrap(
+            f"event attributions{shown_note}; f(x) − E[f] = {_delta_text(exp, i, outs)}"
+            + (f"; {note}" if note else ""),
+            40,
+        ),
+        fontsize=9,
     )
     return finish(ax, show)
 
@@ -242,7 +268,7 @@ def cell_heatmap(
         ax, (min(3.5 + 1.1 * len(features), 14.0), min(max(2.4, 0.42 * len(events) + 1.4), 14.0))
     )
     draw_grid(ax, grid, row_names=events, col_names=features, std=std, annotate=grid.size <= 300)
-    ax.set_yticks(np.arange(len(events)), [truncate(e, max_label) for e in events])
+    fit_row_labels(ax, [truncate(e, max_label) for e in events])
     ax.set_xticks(
         np.arange(len(features)),
         [wrap(truncate(f, max_label), 12) for f in features],
@@ -250,7 +276,15 @@ def cell_heatmap(
         ha="left" if len(features) > 6 else "center",
     )
     ax.xaxis.tick_top()
-    ax.set_xlabel(wrap(f"cell attributions to {truncate(exp.output_names[o], 32)}", 40), fontsize=9)
+    note = uncertainty_note(std, exp.exact).strip()
+    ax.set_xlabel(
+        wrap(
+            f"cell attributions to {truncate(exp.output_names[o], 32)}"
+            + (f"; {note}" if note else ""),
+            40,
+        ),
+        fontsize=9,
+    )
     return finish(ax, show)
 
 
@@ -331,15 +365,8 @@ def global_event_plot(
     rng = np.random.default_rng(0)  # local generator: deterministic jitter, global state untouched
     jitter = rng.uniform(-0.18, 0.18, size=len(t))
     fig, ax = figure_and_axes(ax, (7.2, 3.8))
-    ax.scatter(
-        t + jitter,
-        v,
-        s=10,
-        c=pal.sign_colors(v),
-        linewidths=0,
-        alpha=0.55,
-        rasterized=len(v) > 2000,
-        label="one event of one sequence",
+    _scatter_with_uncertainty(
+        ax, t + jitter, v, v, _weak(frame), label="one event of one sequence", s=10
     )
     mean = frame.groupby(key)["value"].agg(["mean", "count"]).sort_index()
     (line,) = ax.plot(
@@ -389,17 +416,19 @@ def global_feature_plot(
     feats = list(stats.index)
     fig, ax = figure_and_axes(ax, (7.0, min(max(2.4, 0.36 * len(feats) + 1.3), 14.0)))
     rng = np.random.default_rng(0)
+    weak_all = _weak(frame)
     for row, feat in enumerate(feats):
-        vals = frame.loc[frame[key] == feat, "value"].to_numpy(dtype=float)
+        sel = (frame[key] == feat).to_numpy()
+        vals = frame.loc[sel, "value"].to_numpy(dtype=float)
         y = len(feats) - 1 - row
-        ax.scatter(
+        _scatter_with_uncertainty(
+            ax,
             vals,
             y + rng.uniform(-0.22, 0.22, len(vals)),
+            vals,
+            weak_all[sel],
+            label="one sequence" if row == 0 else None,
             s=9,
-            c=pal.sign_colors(vals),
-            linewidths=0,
-            alpha=0.55,
-            rasterized=len(vals) > 2000,
         )
         (mk,) = ax.plot([stats.loc[feat, "mean"]], [y], marker="D", color="black", ms=5, ls="none")
         tooltip(
@@ -410,8 +439,55 @@ def global_feature_plot(
     ax.set_yticks(np.arange(len(feats))[::-1], [truncate(f, max_label) for f in feats])
     ax.axvline(0, color="#999999", lw=0.6)
     ax.set_xlabel(wrap(f"attribution to {truncate(name, 40)} (◆ mean)", 56))
+    if weak_all.any():
+        ax.legend(fontsize=8, frameon=False, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
     return finish(ax, show)
+
+
+def _weak(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose 95% interval (value ± 1.96 std_error) contains zero (sampled values only)."""
+    if "std_error" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    se = np.nan_to_num(pd.to_numeric(frame["std_error"], errors="coerce").to_numpy(dtype=float))
+    return uncertain_cells(frame["value"].to_numpy(dtype=float), se)
+
+
+def _scatter_with_uncertainty(
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    values: np.ndarray,
+    weak: np.ndarray,
+    *,
+    label: str | None,
+    s: float,
+) -> None:
+    """Filled dots for values whose sign is established, hollow rings for the others."""
+    colors = np.asarray(pal.sign_colors(values), dtype=object)
+    strong = ~weak
+    ax.scatter(
+        x[strong],
+        y[strong],
+        s=s,
+        c=list(colors[strong]) if strong.any() else None,
+        linewidths=0,
+        alpha=0.55,
+        rasterized=int(strong.sum()) > 2000,
+        label=label,
+    )
+    if weak.any():
+        ax.scatter(
+            x[weak],
+            y[weak],
+            s=s,
+            facecolors="none",
+            edgecolors=list(colors[weak]),
+            linewidths=0.8,
+            alpha=0.7,
+            rasterized=int(weak.sum()) > 2000,
+            label="95% interval includes 0 (hollow)" if label else None,
+        )
 
 
 def pruning_stats_plot(
@@ -440,15 +516,22 @@ def pruning_stats_plot(
     fig, ax = figure_and_axes(ax, (max(4.5, 1.0 + 0.9 * len(labels)), 3.4))
     x = np.arange(len(labels))
     bars = ax.bar(x, mean, color=pal.NEGATIVE, width=0.6)
+    # error bars stay within what is possible: no fewer than 0 events kept, no more than the
+    # sequences hold (the "No Pruning" row: mean length + std)
+    spread = np.zeros_like(mean) if std is None else std
+    no_pruning = [k for k, lbl in enumerate(labels) if lbl.lower().startswith("no prun")]
+    ceiling = mean[no_pruning[0]] + spread[no_pruning[0]] if no_pruning else np.inf
+    lower = np.minimum(spread, np.maximum(mean, 0.0))
+    upper = np.clip(np.minimum(spread, ceiling - mean), 0.0, None)
     if std is not None:
-        ax.errorbar(x, mean, yerr=std, fmt="none", ecolor="#333333", capsize=3, lw=1)
-    for patch, lbl, m, s in zip(
-        bars.patches, labels, mean, std if std is not None else [0] * len(x)
-    ):
+        ax.errorbar(
+            x, mean, yerr=np.vstack([lower, upper]), fmt="none", ecolor="#333333", capsize=3, lw=1
+        )
+    for patch, lbl, m, s, top in zip(bars.patches, labels, mean, spread, mean + upper):
         tooltip(patch, f"tolerance {lbl}: mean length {fmt(m)} (std {s:.3g})")
-        ax.annotate(
+        ax.annotate(  # above the error bar, never struck through by it
             f"{m:.3g}",
-            (patch.get_x() + patch.get_width() / 2, m),
+            (patch.get_x() + patch.get_width() / 2, top),
             xytext=(0, 3),
             textcoords="offset points",
             ha="center",
@@ -456,7 +539,7 @@ def pruning_stats_plot(
             fontsize=8,
         )
     ax.set_xticks(x, [truncate(lbl, 14) for lbl in labels])
-    top = float(np.nanmax(mean + (std if std is not None else 0))) if len(mean) else 1.0
+    top = float(np.nanmax(mean + upper)) if len(mean) else 1.0
     ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
     ax.set_xlabel("pruning tolerance")
     ax.set_ylabel("events kept (mean ± std)")

@@ -300,7 +300,14 @@ def _drive(
     if store is not None:
         totals["n_corrupt_parts"] = float(len(store.corrupt))
         totals["n_stale_chunks"] = 0.0
-    bar = tqdm(total=n_total, unit="seq", desc="seqshap", disable=not progress, smoothing=0.1)
+    # a bar only for more than one sequence (tqdm.auto: a widget in notebooks, text elsewhere)
+    bar = tqdm(
+        total=n_total,
+        unit="seq",
+        desc="seqshap",
+        disable=not progress or (n_total is not None and n_total <= 1),
+        smoothing=0.1,
+    )
 
     def timed(gen: Iterator[Chunk]) -> Iterator[Chunk]:
         """Chunks, counting the time spent reading and gating them."""

@@ -72,6 +72,9 @@ class SequenceExplainer:
     data : training sequences (``(n, T, d)``, a list of ``(T_i, d)``, or events ``(N, d)``) for
         the named baselines.
     feature_names : d names (default ``"Feature 0"`` …).
+    output_names : k names of the model's outputs (class names; default: the names the model
+        carries — scikit-learn ``classes_``, Hugging Face ``id2label``, ONNX metadata — else
+        ``"output 0"`` …). ``output`` may then select by these names.
     link : ``"identity"`` or ``"logit"`` (values explain log-odds of probabilities).
     output : index, name, or list of them: the outputs explained (default all, in one pass).
     time_step : for models with one output per time step ``(n, T, k)``, the step explained
@@ -100,6 +103,7 @@ class SequenceExplainer:
         feature_names: Sequence[str] | None = None,
         link: str = "identity",
         output: int | str | Sequence[int | str] | None = None,
+        output_names: Sequence[str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
         budget: int | str | None = None,
@@ -121,6 +125,7 @@ class SequenceExplainer:
             feature_names=names,
             link=link,
             output=output,
+            output_names=output_names,
             time_step=time_step,
             method=method,
             budget=budget,
@@ -501,6 +506,7 @@ class SequenceExplainer:
         levels: Sequence[str] = ("event", "feature"),
         pruning_tol: float | Sequence[float] | None = 0.025,
         entity_ids: Sequence[Any] | None = None,
+        labels: Sequence[Any] | None = None,
         entity_col: str | None = None,
         time_col: str | None = None,
         feature_cols: Sequence[str] | None = None,
@@ -534,7 +540,8 @@ class SequenceExplainer:
         ``pruning_stats(tols)`` answers other tolerances. ``concurrency > 1`` explains that
         many sequences at a time with their model calls packed into shared batches (values
         equal up to the model's float rounding in batches of other sizes). For very many
-        sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`.
+        sequences, in parallel, resumable: :func:`seqshap.runner.explain_many`. ``labels``: the
+        true label of each sequence; the tables then show it beside the predicted class.
         """
         if hasattr(X, "columns") and hasattr(X, "groupby") and entity_col is None:
             raise ValueError(
@@ -572,6 +579,16 @@ class SequenceExplainer:
         if len(set(keys)) != len(keys):
             dup = next(k for i, k in enumerate(keys) if k in keys[:i])
             raise ValueError(f"entity_ids repeats {dup!r}; give each sequence its own id.")
+        if labels is not None and (
+            isinstance(labels, str | bytes)
+            or not hasattr(labels, "__len__")
+            or len(labels) != len(seqs)
+        ):
+            got = len(labels) if hasattr(labels, "__len__") else type(labels).__name__
+            raise ValueError(
+                f"labels must have one label per sequence ({len(seqs)}), in their order; "
+                f"received {got}."
+            )
         opts = RunOptions.check(
             levels,
             pruning_tol,
@@ -598,7 +615,10 @@ class SequenceExplainer:
             memory_budget=args["memory_budget"],
         )
         chunk_size = args["chunk_size"]
-        return run_in_memory(plan, list(zip(keys, seqs)), opts, exec_opts, chunk_size)
+        run = run_in_memory(plan, list(zip(keys, seqs)), opts, exec_opts, chunk_size)
+        if labels is not None:
+            run.labels = dict(zip(keys, labels))  # shown beside the predicted class
+        return run
 
 
 def _check_top_events(top_events: Any, kept: int) -> list[int]:

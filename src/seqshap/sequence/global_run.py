@@ -116,6 +116,7 @@ class GlobalRun:
         self._metas = metas
         self._table: pd.DataFrame | None = None
         self.stats = dict(stats or {})
+        self._labels: dict[str, str] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> GlobalRun:
@@ -163,6 +164,118 @@ class GlobalRun:
     def __len__(self) -> int:
         """Number of sequences explained (errors not counted)."""
         return len(self.entities) - len(self.errors)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: predicted classes, mean |feature value| table and a small plot."""
+        from .._report._repr import global_html
+
+        return global_html(self)
+
+    # ------------------------------------------------------------------ classes and labels
+    def _explained(self) -> list[str]:
+        """Entity ids of the explained sequences (errors left out), in input order."""
+        failed = set(self.errors["entity"].astype(str))
+        return [e for e in self.entities if e not in failed]
+
+    @property
+    def output_names(self) -> list[str]:
+        """The explained outputs, in the model's order."""
+        t = self.table
+        return [str(o) for o in pd.unique(t.loc[t["level"] != "pruning", "output"])]
+
+    @property
+    def labels(self) -> list[str] | None:
+        """True labels of the explained sequences, in input order (None unless given to
+        ``explain_global(labels=)`` or set here, as a list in that order or a dict
+        ``{entity: label}``); the tables then carry a ``label`` column. Labels live on this
+        object only; they are not written to a run directory."""
+        if self._labels is None:
+            return None
+        return [self._labels.get(e, "") for e in self._explained()]
+
+    @labels.setter
+    def labels(self, labels: Any) -> None:
+        if labels is None:
+            self._labels = None
+            return
+        ids = self._explained()
+        if isinstance(labels, dict):
+            unknown = [k for k in labels if str(k) not in set(ids)]
+            if unknown:
+                raise ValueError(
+                    f"labels names entities {unknown[:5]} that this run did not explain; its "
+                    f"entities are {ids[:5]}{' …' if len(ids) > 5 else ''}."
+                )
+            self._labels = {str(k): str(v) for k, v in labels.items()}
+            return
+        if isinstance(labels, str | bytes) or not hasattr(labels, "__len__"):
+            raise TypeError(
+                "labels must be a list with one label per sequence (in input order) or a dict "
+                f"{{entity: label}}; received {type(labels).__name__}."
+            )
+        if len(labels) != len(ids):
+            raise ValueError(
+                f"labels has {len(labels)} entries but {len(ids)} sequences were explained; "
+                "give one label per sequence, in their order (or a dict {entity: label})."
+            )
+        self._labels = {e: str(v) for e, v in zip(ids, labels)}
+
+    def _predicted_by_entity(self) -> dict[str, str]:
+        """Each explained sequence's top output f(x) (its predicted class for a classifier),
+        among the explained outputs."""
+        cols = ["position", "entity", "level", "output", "model_output"]
+        t = self.table[cols] if self._table is not None else self.read(cols)
+        t = t[t["level"] != "pruning"].drop_duplicates(["position", "output"])
+        if t.empty:
+            return {}
+        top = t.loc[t.groupby("position", sort=True)["model_output"].idxmax()]
+        return dict(zip(top["entity"].astype(str), top["output"].astype(str)))
+
+    @property
+    def predicted(self) -> list[str]:
+        """Each explained sequence's predicted class (its highest explained output), in input
+        order."""
+        by = self._predicted_by_entity()
+        return [by[e] for e in self._explained() if e in by]
+
+    def with_classes(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with ``predicted`` (and ``label`` when labels are set) by entity."""
+        ent = frame["entity"].astype(str)
+        frame = frame.assign(predicted=ent.map(self._predicted_by_entity()).astype("string"))
+        if self._labels is not None:
+            frame["label"] = ent.map(self._labels).astype("string")
+        return frame
+
+    def frame(self, level: str = "event", output: str | int | None = "predicted") -> pd.DataFrame:
+        """The ``level`` table (``"event"`` or ``"feature"``) for one output per sequence:
+        ``"predicted"`` (default) keeps each sequence's rows for the class it is predicted as;
+        a name or index keeps that output for every sequence; None keeps every output."""
+        if level not in ("event", "feature"):
+            raise ValueError(f"level must be 'event' or 'feature'; received {level!r}.")
+        table = self.event_frame if level == "event" else self.feature_frame
+        if output is None:
+            return table
+        if isinstance(output, str) and output == "predicted":
+            return table[table["output"] == table["predicted"]].reset_index(drop=True)
+        names = self.output_names
+        if isinstance(output, str):
+            if output not in names:
+                raise ValueError(
+                    f"output {output!r} not found; outputs are {names} (or 'predicted', None)."
+                )
+            name = output
+        elif (
+            isinstance(output, int | np.integer)
+            and not isinstance(output, bool)
+            and -len(names) <= int(output) < len(names)
+        ):
+            name = names[int(output)]
+        else:
+            raise ValueError(
+                f"output must be 'predicted', None, an output name or an index in "
+                f"[0, {len(names)}); received {output!r}."
+            )
+        return table[table["output"] == name].reset_index(drop=True)
 
     # ------------------------------------------------------------------ pruning
     @property
@@ -274,22 +387,23 @@ class GlobalRun:
     def level_frame(self, level: str, tol: float | None = None) -> pd.DataFrame:
         """Values of one level for every sequence at one tolerance (None: the run's smallest):
         ``position``, ``entity``, ``player``, ``t`` (−steps back for event players, else
-        missing), ``output``, ``value``, ``std_error``."""
+        missing), ``output``, ``value``, ``std_error``, ``predicted`` (the sequence's predicted
+        class) and ``label`` when labels are set."""
         r = self._level_rows(level, tol)
         cols = ["position", "entity", "player", "t", "output", "value", "std_error"]
-        return r[cols].reset_index(drop=True)
+        return self.with_classes(r[cols].reset_index(drop=True))
 
     @property
     def event_frame(self) -> pd.DataFrame:
         """Event values of every sequence (the smallest tolerance): ``entity``, ``player``
         ("Event -i" / "Pruned Events"), ``t`` (−i; missing for the pruned player), ``output``,
-        ``value``, ``std_error``."""
+        ``value``, ``std_error``, ``predicted`` and ``label`` when labels are set."""
         return self.level_frame("event").drop(columns="position")
 
     @property
     def feature_frame(self) -> pd.DataFrame:
         """Feature values of every sequence (the smallest tolerance): ``entity``, ``feature``,
-        ``output``, ``value``, ``std_error``."""
+        ``output``, ``value``, ``std_error``, ``predicted`` and ``label`` when labels are set."""
         f = self.level_frame("feature").drop(columns=["position", "t"])
         return f.rename(columns={"player": "feature"})
 
@@ -340,20 +454,25 @@ class GlobalRun:
 
     def sequences_frame(self, tol: float | None = None) -> pd.DataFrame:
         """One row per (sequence, output): ``position``, ``entity``, ``length``,
-        ``pruned_index``, ``output``, ``model_output`` (f(x)), ``base_value`` (E[f])."""
+        ``pruned_index``, ``output``, ``model_output`` (f(x)), ``base_value`` (E[f]),
+        ``predicted`` (the sequence's predicted class) and ``label`` when labels are set."""
         t = self.table
         t = t[t["level"] != "pruning"]
         if t.empty:
-            return pd.DataFrame(
-                columns=["position", "entity", "length", "pruned_index", "output"]
-                + ["model_output", "base_value"]
+            return self.with_classes(
+                pd.DataFrame(
+                    columns=["position", "entity", "length", "pruned_index", "output"]
+                    + ["model_output", "base_value"]
+                )
             )
         tols = sorted(float(v) for v in pd.unique(t["tol"].dropna()))
         tol = (tols[0] if tols else None) if tol is None else tol
         t = t[t["tol"].isna()] if tol is None else t[t["tol"] == tol]
         cols = ["position", "entity", "length", "pruned_index", "output"]
         cols += ["model_output", "base_value"]
-        return t.drop_duplicates(["position", "output"])[cols].reset_index(drop=True)
+        return self.with_classes(
+            t.drop_duplicates(["position", "output"])[cols].reset_index(drop=True)
+        )
 
     def summary(self, level: str = "feature") -> pd.DataFrame:
         """Global importance of each player of ``level``: per (tol, player, output), the mean

@@ -90,11 +90,15 @@ def prepare_model(
     time_step: int | None,
     output: int | str | list | None,
     check_rows: np.ndarray | None = None,
+    output_names: list[str] | None = None,
 ) -> tuple[Model, list[str], bool]:
     """Adapt ``model`` and wrap it for ``time_step``/``output``; returns
     ``(model, output_names, per_step)``. ``probe`` is one ``(1, T, d)`` input; a state path
     the adapter found is used once it passes the split check on ``probe`` and ``check_rows``
-    (background rows ``(m, T, d)``)."""
+    (background rows ``(m, T, d)``).
+
+    ``output_names`` (all k outputs, before ``output`` selects) override the names the model
+    carries (scikit-learn ``classes_``, Hugging Face ``id2label``, ONNX metadata, Keras)."""
     base = model if isinstance(model, Model) else adapt(model, recurrent=recurrent)
     if base.state_candidate is not None:
         rows = probe if check_rows is None else np.concatenate([probe, check_rows], axis=0)
@@ -137,6 +141,14 @@ def prepare_model(
         raise ValueError(f"time_step={time_step} is out of range for sequences of {t_len} steps.")
     k_all = arr.shape[-1] if arr.ndim == 3 else (1 if arr.ndim == 1 or per_step else arr.shape[1])
     names = list(base.output_names) if base.output_names else None
+    if output_names is not None:
+        if len(output_names) != k_all:
+            raise ValueError(
+                f"output_names has {len(output_names)} names but the model returns {k_all} "
+                f"output(s) per sequence; give one name per output, e.g. "
+                f"{[f'class {o}' for o in range(min(k_all, 3))]}{' …' if k_all > 3 else ''}."
+            )
+        names = list(output_names)
     if names is None or len(names) != k_all:
         names = ["output"] if k_all == 1 else [f"output {o}" for o in range(k_all)]
     outputs = None

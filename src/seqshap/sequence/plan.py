@@ -40,6 +40,7 @@ from .._validation import (
     Tolerance,
     check_int,
     check_names,
+    check_output_names,
     check_tol,
     check_unique_names,
     frame_names,
@@ -124,6 +125,12 @@ class LocalExplanation:
     @property
     def levels(self) -> dict[str, Explanation]:
         return {name: getattr(self, name) for name in LEVELS if getattr(self, name) is not None}
+
+    def _repr_html_(self) -> str:
+        """Notebook display: one line per level and a small plot (lazy: a display hook)."""
+        from .._report._repr import local_html
+
+        return local_html(self)
 
     def to_frame(self) -> pd.DataFrame:
         """All levels in one tidy table (columns of ``Explanation.to_frame()``; ``level``
@@ -265,6 +272,7 @@ class SequencePlan:
         feature_names: Sequence[str] | None = None,
         link: str = "identity",
         output: Any = None,
+        output_names: Sequence[str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
         budget: int | str | None = None,
@@ -297,6 +305,8 @@ class SequencePlan:
         self.recurrent, self.time_step = args["recurrent"], args["time_step"]
         self.link_name, self.link = get_link(link)
         self.output = output
+        #: names of all the model's outputs as given (None: the model's own, else "output i")
+        self.given_output_names = check_output_names(output_names)
         self.user_model = model
         if not isinstance(background, Background):
             raise TypeError(
@@ -393,6 +403,7 @@ class SequencePlan:
                 time_step=self.time_step,
                 output=self.output,
                 check_rows=self._check_rows(seq),
+                output_names=self.given_output_names,
             )
             use_states = isinstance(model, RecurrentModel) and self.recurrent is not False
             if use_states and per_step and self.time_step not in (None, -1):

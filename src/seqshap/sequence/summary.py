@@ -23,6 +23,13 @@ class GlobalExplanation:
     locals : list of :class:`~seqshap.sequence.explainer.LocalExplanation`, one per sequence.
     entity_ids : ids of the sequences (given, from the DataFrame, or 0..n−1).
     pruning : list of :class:`~seqshap.sequence.pruning.PruningResult` (None without a tol).
+    labels : true labels of the sequences (None, or one per sequence; set it or pass
+        ``labels=`` to ``explain_global``): the tables then carry a ``label`` column.
+
+    Every output is explained for every sequence (one pass costs the same); ``predicted`` is
+    each sequence's top output (its predicted class), the tables carry it, and
+    :meth:`frame` with ``output="predicted"`` keeps, for each sequence, the rows of the class
+    it is predicted as.
     """
 
     def __init__(
@@ -44,6 +51,37 @@ class GlobalExplanation:
         self.tol = tol
         self.output_names = output_names
         self.pruning = [loc.pruning for loc in locals_]
+        self._labels: list[str] | None = None
+
+    @property
+    def labels(self) -> list[str] | None:
+        return None if self._labels is None else list(self._labels)
+
+    @labels.setter
+    def labels(self, labels: Sequence[Any] | None) -> None:
+        if labels is None:
+            self._labels = None
+            return
+        if isinstance(labels, str | bytes) or not hasattr(labels, "__len__"):
+            raise TypeError(
+                f"labels must be a list with one label per sequence; received {type(labels).__name__}."
+            )
+        if len(labels) != len(self.locals):
+            raise ValueError(
+                f"labels has {len(labels)} entries but {len(self.locals)} sequences were "
+                "explained; give one label per sequence, in their order."
+            )
+        self._labels = [str(v) for v in labels]
+
+    @property
+    def predicted(self) -> list[str | None]:
+        """Each sequence's top output (the predicted class of a classifier), by name; among
+        the explained outputs when ``output=`` selected some."""
+        out: list[str | None] = []
+        for loc in self.locals:
+            exp = next(iter(loc.levels.values()), None)
+            out.append(None if exp is None else exp.output_names[int(np.argmax(exp.outputs[0]))])
+        return out
 
     def __len__(self) -> int:
         return len(self.locals)
@@ -54,6 +92,12 @@ class GlobalExplanation:
     def __repr__(self) -> str:
         levels = sorted({name for loc in self.locals for name in loc.levels})
         return f"<GlobalExplanation sequences={len(self)} levels={levels} tol={self.tol}>"
+
+    def _repr_html_(self) -> str:
+        """Notebook display: predicted classes, mean |feature value| table and a small plot."""
+        from .._report._repr import global_html
+
+        return global_html(self)
 
     # ------------------------------------------------------------------ pruning
     def pruning_frame(self, tols: Sequence[float] | float | None = None) -> pd.DataFrame:
@@ -118,13 +162,47 @@ class GlobalExplanation:
             )
         if not frames:
             raise ValueError(f"no sequence was explained at {level} level; add it to levels=.")
-        return pd.concat(frames, ignore_index=True)
+        frame = pd.concat(frames, ignore_index=True)
+        by_entity = dict(zip(map(str, self.entity_ids), self.predicted))
+        frame["predicted"] = frame["entity"].astype(str).map(by_entity)
+        if self._labels is not None:
+            frame["label"] = (
+                frame["entity"].astype(str).map(dict(zip(map(str, self.entity_ids), self._labels)))
+            )
+        return frame
+
+    def frame(self, level: str = "event", output: str | int | None = "predicted") -> pd.DataFrame:
+        """The ``level`` table (``"event"`` or ``"feature"``) for one output per sequence:
+        ``"predicted"`` (default) keeps each sequence's rows for the class it is predicted as;
+        a name or index keeps that output for every sequence; None keeps every output."""
+        if level not in ("event", "feature"):
+            raise ValueError(f"level must be 'event' or 'feature'; received {level!r}.")
+        table = self.event_frame if level == "event" else self.feature_frame
+        if output is None:
+            return table
+        if output == "predicted":
+            return table[table["output"] == table["predicted"]].reset_index(drop=True)
+        names = list(self.output_names)
+        if isinstance(output, str):
+            if output not in names:
+                raise ValueError(
+                    f"output {output!r} not found; outputs are {names} (or 'predicted', None)."
+                )
+            name = output
+        elif isinstance(output, int | np.integer) and -len(names) <= int(output) < len(names):
+            name = names[int(output)]
+        else:
+            raise ValueError(
+                f"output must be 'predicted', None, an output name or an index in "
+                f"[0, {len(names)}); received {output!r}."
+            )
+        return table[table["output"] == name].reset_index(drop=True)
 
     @property
     def event_frame(self) -> pd.DataFrame:
         """Event values of all sequences: ``entity``, ``player`` ("Event -i" / "Pruned
         Events"), ``t`` (−i; missing for the pruned player), ``output``, ``value``,
-        ``std_error``."""
+        ``std_error``, ``predicted`` (the sequence's top output) and ``label`` when given."""
         f = self._frame("event")
         f.insert(2, "t", f.pop("t"))
         return f
@@ -132,7 +210,7 @@ class GlobalExplanation:
     @property
     def feature_frame(self) -> pd.DataFrame:
         """Feature values of all sequences: ``entity``, ``feature``, ``output``, ``value``,
-        ``std_error``."""
+        ``std_error``, ``predicted`` and ``label`` when given."""
         return self._frame("feature").drop(columns="t").rename(columns={"player": "feature"})
 
     @property

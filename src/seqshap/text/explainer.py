@@ -6,8 +6,12 @@ Models understood:
   token ids go straight to the model (no re-tokenisation); scores are probabilities by default
   (``output="logits"`` for logits);
 * a Hugging Face text-classification pipeline: masked texts go through the pipeline;
+* a fitted scikit-learn estimator or ``Pipeline`` over raw texts (e.g. ``TfidfVectorizer``
+  then ``LogisticRegression``): ``predict_proba`` (else ``decision_function``, else
+  ``predict``) on the masked texts, outputs named after ``classes_``;
 * any ``f(list[str]) -> (n, k)`` with a tokenizer (Hugging Face, a :class:`RegexTokenizer`,
-  ``"whitespace"`` or a regular expression; default: words and punctuation marks), or, with
+  ``"whitespace"``, a regular expression or any callable ``str -> list[str]`` such as
+  ``str.split``; default: words and punctuation marks), or, with
   ``model_input="ids"``, any ``f(ids (n, L) int64) -> (n, k)`` with a Hugging Face tokenizer
   (e.g. a Keras or PyTorch LSTM over token ids). A recurrent token-id model in TimeSHAP's
   form ``f(ids (n, t, 1) float, state=None) -> (scores, state)`` with ``recurrent=True`` gets
@@ -16,7 +20,8 @@ Models understood:
 
 Masking default per model type: the mask token for token-id models and Hugging Face tokenizers
 that have one (``[MASK]``), else ``"pad"`` (token ids: attention off) or ``"delete"`` (strings).
-Special tokens (``[CLS]``, ``[SEP]``, padding) are never players and always present.
+Special tokens (``[CLS]``, ``[SEP]``, padding) are never players and always present; so are
+punctuation-only tokens (``"."``, ``","``, ``"--"``) unless ``keep_punctuation=True``.
 
 Methods: ``"exact"``, ``"kernel"``, ``"permutation"``, ``"lime"`` (a surrogate, not Shapley
 values), ``"owen"`` (Owen values over the text's hierarchy sub-token → word → phrase → sentence,
@@ -30,18 +35,26 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_budget, check_int, check_random_state, check_tol
+from .._validation import (
+    check_budget,
+    check_int,
+    check_output_names,
+    check_random_state,
+    check_tol,
+)
 from ..estimators import default_budget, estimate
 from ..estimators.owen import owen_values
 from ..explanation import Explanation, explanation_from_estimates
 from ..games.base import Game
-from ..models._common import is_instance_of
+from ..models._common import is_instance_of, type_module
+from ..models._sklearn import looks_like_estimator
 from .game import MASKINGS, StringModel, TextGame
 from .hierarchy import text_hierarchy
 from .tokenize import (
     TokenizedText,
     as_tokenizer,
     is_hf_tokenizer,
+    is_punctuation,
     model_max_length,
     tokenize,
 )
@@ -61,7 +74,10 @@ class TextExplainer:
     level : players: "token" (sub-tokens), "word" (sub-tokens merged) or "sentence".
     method, budget, seed, tol : estimator, evaluations per text, randomness, early stop.
     output : "probabilities" or "logits" (Hugging Face models only).
-    class_names : names of the k outputs (default: the model's ``id2label``).
+    class_names, output_names : names of the k outputs (two spellings of one option; default:
+        the model's ``id2label`` or a scikit-learn estimator's ``classes_``).
+    keep_punctuation : punctuation-only tokens are players too (default False: they stay in
+        every masked text and get no attribution).
     link : "identity" or "logit" (attributions additive in that space).
     batch_size : most texts (rows) per model call.
     max_length : most token positions; longer texts are truncated with a warning (default:
@@ -85,6 +101,8 @@ class TextExplainer:
         tol: float | None = None,
         output: str | None = None,
         class_names: list[str] | None = None,
+        output_names: list[str] | None = None,
+        keep_punctuation: bool = False,
         link: Any = "identity",
         batch_size: int = 64,
         max_length: int | None = None,
@@ -102,7 +120,16 @@ class TextExplainer:
         self.link = link
         self.batch_size = check_int(batch_size, name="batch_size", minimum=1)
         self.max_children = check_int(max_children, name="max_children", minimum=2)
-        self.class_names = None if class_names is None else [str(c) for c in class_names]
+        names, class_names = check_output_names(output_names), check_output_names(class_names)
+        if names is not None and class_names is not None and names != class_names:
+            raise ValueError(
+                "class_names and output_names are two spellings of one option and differ "
+                f"({class_names} vs {names}); pass one of them."
+            )
+        self.class_names = names if names is not None else class_names
+        if not isinstance(keep_punctuation, bool):
+            raise TypeError(f"keep_punctuation must be a bool; received {keep_punctuation!r}.")
+        self.keep_punctuation = keep_punctuation
         self._resolve_model(model, tokenizer, output, model_input)
         if max_length is not None:
             max_length = check_int(max_length, name="max_length", minimum=1)
@@ -143,6 +170,21 @@ class TextExplainer:
             )
             self.model_input = "ids"
             self._hf_model = model
+        elif not callable(model) and (
+            type_module(model) == "sklearn" or looks_like_estimator(model)
+        ):
+            if output is not None:
+                raise ValueError(
+                    "output applies to Hugging Face models only; a scikit-learn estimator "
+                    "returns its own scores."
+                )
+            if model_input not in (None, "strings"):
+                raise ValueError(
+                    "a scikit-learn estimator over raw text takes strings; received "
+                    f"model_input={model_input!r}."
+                )
+            self.model = StringModel(*_sklearn_text_scores(model))
+            self.model_input = "strings"
         elif callable(model):
             if output is not None:
                 raise ValueError(
@@ -167,7 +209,8 @@ class TextExplainer:
         else:
             raise TypeError(
                 "model must be a Hugging Face model (with its tokenizer), a text-classification "
-                f"pipeline or a callable f(list[str]) -> scores; received {type(model).__name__}."
+                "pipeline, a fitted scikit-learn estimator or Pipeline over raw texts, or a "
+                f"callable f(list[str]) -> scores; received {type(model).__name__}."
             )
         self.tokenizer = as_tokenizer(tokenizer)
         self._default_max_length = (
@@ -228,6 +271,12 @@ class TextExplainer:
         """Positions of each player at ``level``, in text order."""
         level = _check_choice(level or self.level, LEVELS, "level")
         keep = np.flatnonzero(~tokenized.special)
+        if not self.keep_punctuation:
+            words = [
+                k for k in keep if not is_punctuation(tokenized.text[slice(*tokenized.offsets[k])])
+            ]
+            if words:  # a text of punctuation only keeps it (something must be explained)
+                keep = np.asarray(words, dtype=np.int64)
         if level == "token":
             return [np.array([i]) for i in keep]
         ids = tokenized.word_ids if level == "word" else tokenized.sentence_ids
@@ -360,6 +409,19 @@ class TextExplainer:
             n_model_rows=[game.n_model_rows],
             meta=meta,
         )
+
+
+def _sklearn_text_scores(estimator: Any) -> tuple[Any, list[str] | None]:
+    """``(f(list[str]) -> scores, output names)`` for a fitted estimator over raw texts."""
+    for method in ("predict_proba", "decision_function", "predict"):
+        fn = getattr(estimator, method, None)
+        if fn is not None:
+            break
+    classes = getattr(estimator, "classes_", None)
+    names = [str(c) for c in classes] if classes is not None else None
+    if method != "predict_proba" or (names is not None and len(names) < 2):
+        names = None  # decision_function of a binary classifier is one column
+    return (lambda texts: fn(list(texts))), names
 
 
 def _span_text(tok: TokenizedText, positions: np.ndarray) -> str:

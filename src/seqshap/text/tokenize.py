@@ -5,15 +5,19 @@ span in the original text (so masked texts can be rebuilt and tokens highlighted
 is a special token (``[CLS]``, ``[SEP]``, ...: never a player, always present), the word it
 belongs to (sub-tokens of one word share a word index) and its sentence.
 
-Two tokenizers are understood: a Hugging Face tokenizer (fast, with offsets; ``word_ids``
-merge sub-tokens into words) and :class:`RegexTokenizer` (tokens are regex matches, or the
-pieces between separators, as lime's ``split_expression``).
+Three kinds of tokenizer are understood: a Hugging Face tokenizer (fast, with offsets;
+``word_ids`` merge sub-tokens into words), :class:`RegexTokenizer` (tokens are regex matches,
+or the pieces between separators, as lime's ``split_expression``) and any callable
+``str -> list[str]`` such as ``str.split`` (:class:`CallableTokenizer`: its pieces are found in
+the text in order, so spans stay exact).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +106,61 @@ class RegexTokenizer:
         return f"RegexTokenizer(split_expression={self.split_expression!r})"
 
 
+class CallableTokenizer:
+    """Tokens from any callable ``str -> list[str]`` (``str.split``, nltk's ``word_tokenize``,
+    a scikit-learn vectorizer's ``build_tokenizer()``).
+
+    Each returned piece is located in the text after the previous one (case-insensitively when
+    the tokenizer lowercases), so masked texts are rebuilt from the original characters.
+    """
+
+    def __init__(self, fn: Callable[[str], Any]):
+        if not callable(fn):
+            raise TypeError(f"tokenizer must be callable; received {type(fn).__name__}.")
+        self.fn = fn
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        pieces = self.fn(text)
+        if isinstance(pieces, str) or not hasattr(pieces, "__iter__"):
+            raise TypeError(
+                f"tokenizer {self!r} must return a list of strings; it returned "
+                f"{type(pieces).__name__}."
+            )
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length when lowered
+            lowered = text
+        out, pos = [], 0
+        for piece in pieces:
+            if not isinstance(piece, str):
+                raise TypeError(
+                    f"tokenizer {self!r} must return strings; it returned a "
+                    f"{type(piece).__name__} ({piece!r:.40})."
+                )
+            if not piece.strip():
+                continue
+            start = text.find(piece, pos)
+            if start < 0:
+                start = lowered.find(piece.lower(), pos)
+            if start < 0:
+                raise ValueError(
+                    f"tokenizer {self!r} returned {piece!r}, which does not occur in the text "
+                    f"after character {pos}; a callable tokenizer must return pieces of the text "
+                    "in order (as str.split does). Wrap it, or pass a regular expression."
+                )
+            out.append((start, start + len(piece)))
+            pos = start + len(piece)
+        return out
+
+    def __repr__(self) -> str:
+        return f"CallableTokenizer({getattr(self.fn, '__qualname__', self.fn)!r})"
+
+
+def is_punctuation(token: str) -> bool:
+    """True for a token made of punctuation marks only (``"."``, ``"--"``, ``"?!"``)."""
+    token = token.strip()
+    return bool(token) and all(unicodedata.category(c).startswith("P") for c in token)
+
+
 def is_hf_tokenizer(tokenizer: Any) -> bool:
     return (
         callable(tokenizer)
@@ -111,16 +170,20 @@ def is_hf_tokenizer(tokenizer: Any) -> bool:
 
 
 def as_tokenizer(tokenizer: Any) -> Any:
-    """``None``/"whitespace"/a regex string/RegexTokenizer/Hugging Face tokenizer → tokenizer."""
+    """``None``/"whitespace"/a regex string/RegexTokenizer/Hugging Face tokenizer/a callable
+    ``str -> list[str]`` → tokenizer."""
     if tokenizer is None:
         return RegexTokenizer()
-    if isinstance(tokenizer, RegexTokenizer) or is_hf_tokenizer(tokenizer):
+    if isinstance(tokenizer, RegexTokenizer | CallableTokenizer) or is_hf_tokenizer(tokenizer):
         return tokenizer
     if isinstance(tokenizer, str):
         return RegexTokenizer(tokenizer)
+    if callable(tokenizer):
+        return CallableTokenizer(tokenizer)
     raise TypeError(
         "tokenizer must be a Hugging Face tokenizer, a RegexTokenizer, 'whitespace', a regular "
-        f"expression string or None; received {type(tokenizer).__module__}.{type(tokenizer).__name__}."
+        "expression string, a callable str -> list[str] (e.g. str.split) or None; received "
+        f"{type(tokenizer).__module__}.{type(tokenizer).__name__}."
     )
 
 
@@ -153,7 +216,7 @@ def tokenize(
 ) -> TokenizedText:
     """Split ``text`` with ``tokenizer``; longer than ``max_length`` → truncated with a warning."""
     text = check_text(text, name=name)
-    if isinstance(tokenizer, RegexTokenizer):
+    if isinstance(tokenizer, RegexTokenizer | CallableTokenizer):
         spans = tokenizer.spans(text)
         if not spans:
             raise ValueError(f"{name} {text!r:.60} contains no tokens for {tokenizer!r}.")
