@@ -474,6 +474,7 @@ class KernelExplainer:
                 "seqshap.KernelExplainer"
             ):
                 raise ValueError(f"{str(path)!r} was not written by KernelExplainer.save().")
+            output_names = settings.get("output_names")  # absent in files of older versions
             settings = {k: settings[k] for k in _SAVED_SETTINGS}
         return cls(
             model,
@@ -483,7 +484,7 @@ class KernelExplainer:
             batch_size=settings["batch_size"],
             seed=settings["seed"],
             method=settings["method"],
-            output_names=settings.get("output_names"),
+            output_names=output_names,
         )
 
 

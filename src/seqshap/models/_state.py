@@ -225,4 +225,6 @@ def resolve_state_path(model: Model, rows: np.ndarray, *, recurrent: bool | None
         {**candidate.detail, "check_rows": int(len(rows)), "max_error": err},
     )
     logger.info("seqshap: %s", candidate.model_info)
+    if not candidate.output_names and model.output_names:
+        candidate.output_names = list(model.output_names)  # names the adapter found (classes_)
     return candidate
