@@ -134,7 +134,7 @@ def test_efficiency_is_exact(rng, m):
     if game is None:
         w = rng.normal(size=m)
         game = FunctionGame(lambda z: np.tanh(z.astype(float) @ w)[:, None] * [1.0, -2.0], m)
-    est = estimate(game, "kernel", budget=40 * m, seed=1)
+    est = estimate(game, "kernel", budget=40 * m, seed=1, order=3)
     assert est.extras["order"] == 3
     np.testing.assert_allclose(
         est.values.sum(0), game.full_value - game.empty_value, rtol=0, atol=1e-9
@@ -152,7 +152,7 @@ def test_seeds_reproduce_and_batch_size_does_not_change_values(rng):
 
     def run(batch_size, seed):
         game = MaskedGame(model, x, base, masks, batch_size=batch_size)
-        return estimate(game, "kernel", budget=700, seed=seed)
+        return estimate(game, "kernel", budget=700, seed=seed, order=3)
 
     ref = run(4096, 3)
     assert ref.extras["order"] == 3
@@ -182,7 +182,9 @@ def test_converges_to_brute_force_as_the_budget_grows():
     mean_err = {}
     for budget in (200, 500, 1000):
         errs = [
-            np.linalg.norm(estimate(game, "kernel", budget=budget, seed=s).values[:, 0] - exact)
+            np.linalg.norm(
+                estimate(game, "kernel", budget=budget, seed=s, order=3).values[:, 0] - exact
+            )
             for s in range(6)
         ]
         mean_err[budget] = np.mean(errs)
