@@ -42,6 +42,14 @@ def t_scaled(raw: np.ndarray, dof: np.ndarray | float) -> tuple[np.ndarray, dict
     return raw * t_factor(dof), {"std_errors_raw": raw, "dof": dof}
 
 
+def mean_round(samples: np.ndarray) -> tuple[Round, dict]:
+    """The round of ``n`` i.i.d. per-sample estimates ``samples`` ``(n, ...)``: their mean and
+    the t-scaled standard error of the mean (ν = n − 1), with the scaling's extras."""
+    raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
+    se, extras = t_scaled(raw, len(samples) - 1)
+    return Round(samples.mean(axis=0), se, len(samples)), extras
+
+
 def relative_error(values: np.ndarray, std_errors: np.ndarray) -> np.ndarray:
     """max_i SE_i / (max_i φ_i − min_i φ_i) per output (NaN standard errors count as ∞)."""
     spread = np.maximum(values.max(axis=0) - values.min(axis=0), 1e-12)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..games.base import Game
-from ._rounds import Round, sample_in_rounds, t_scaled
+from ._rounds import Round, mean_round, sample_in_rounds
 from .base import Estimate, bits_to_coalitions, shapley_size_weights
 
 #: a node with more children than this is refused (2^c coalitions per context)
@@ -256,10 +256,8 @@ def _owen_sampled(game: Game, tree: Tree, budget: int, rng: np.random.Generator,
             marg = np.diff(np.concatenate([lo, v, hi], axis=1), axis=1)
             marg = np.take_along_axis(marg, ranks[:, :, None], axis=1)
             drawn["samples"] = np.concatenate([drawn["samples"], 0.5 * (marg[:new] + marg[new:])])
-        samples = drawn["samples"]
-        raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
-        se, drawn["extras"] = t_scaled(raw, len(samples) - 1)
-        return Round(samples.mean(axis=0), se, len(samples))
+        result, drawn["extras"] = mean_round(drawn["samples"])
+        return result
 
     result, converged = sample_in_rounds(
         "owen",

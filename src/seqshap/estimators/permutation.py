@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..games.base import Game
-from ._rounds import Round, sample_in_rounds, t_scaled
+from ._rounds import Round, mean_round, sample_in_rounds
 from .base import Estimate
 
 
@@ -55,10 +55,8 @@ def permutation_shapley(
         if new > 0:
             fresh = _antithetic_samples(game, new, rng, v0, vn)
             drawn["samples"] = np.concatenate([drawn["samples"], fresh])
-        samples = drawn["samples"]
-        raw = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
-        se, drawn["extras"] = t_scaled(raw, len(samples) - 1)
-        return Round(samples.mean(axis=0), se, len(samples))
+        result, drawn["extras"] = mean_round(drawn["samples"])
+        return result
 
     # stopping needs a trustworthy SE: start from 12 pairs (coverage measured 0.92 at 8)
     result, converged = sample_in_rounds(
