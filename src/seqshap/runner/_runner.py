@@ -86,7 +86,9 @@ def explain_many(
     pruning_tol : a tolerance, several (TimeSHAP's global run uses ``[0.05, 0.075]``; the
         pruning curve is computed once per sequence and each level once per distinct pruned
         index), or None (no pruning).
-    keep_curve : also store each sequence's whole pruning curve (``level="pruning"`` rows).
+    keep_curve : also store each sequence's pruning curve (``level="pruning"`` rows): every
+        split with ``full_curve=True``, else the splits valued by the search (back to the
+        smallest tolerance's index: enough for every larger tolerance, linear in T).
     full_curve : compute the pruning curve over every split, as TimeSHAP's ``prune_all``
         does; by default the search stops at the pruned index of the smallest tolerance,
         which gives the same pruned indexes and values for much less work on long sequences.

@@ -666,7 +666,7 @@ class SequencePlan:
         """One sequence of a global run at every tolerance: ``(pruning, [(tol, local)])``.
 
         The sequence is pruned once, back to the pruned index of the smallest tolerance (or
-        over every split with ``opts.full_curve`` or ``keep_curve``); every tolerance picks its
+        over every split with ``opts.full_curve``; ``keep_curve`` only keeps what was valued); every tolerance picks its
         index from that curve and each distinct pruned index is explained once, with the
         generator :func:`sequence_rng` ``(entropy, entity, pruned events)``.
 
@@ -678,8 +678,7 @@ class SequencePlan:
             return None, self._explain_fixed(seq, entity, opts, tolerances, entropy, pruned_indexes)
         if tols:
             # the smallest tolerance prunes furthest back: its search answers every other one
-            full = opts.full_curve or keep_curve
-            pruning = self.prune(seq, min(tols), full_curve=full)
+            pruning = self.prune(seq, min(tols), full_curve=opts.full_curve)
         done: dict[int, LocalExplanation] = {}
         out = []
         for tol in tolerances:
