@@ -328,3 +328,23 @@ def test_model_info_of_the_other_torch_forms():
     info = seqshap.model_info(adapt(NoRNN()))
     assert info.path == "plain" and "no nn.GRU / nn.LSTM / nn.RNN layer" in info.reason
     assert SequenceExplainer(NoRNN(), _data()[1]).model_info is None  # not adapted yet
+
+
+@pytest.mark.parametrize(
+    "cls", [ConvFirst, NormOverTime, Attention, MeanPool], ids=lambda c: c.__name__
+)
+def test_split_check_on_a_window_still_catches_whole_sequence_models_at_long_t(cls):
+    """The check runs the last SPLIT_STEPS steps only; sequences longer than that window
+    still send models that look at the whole sequence to the plain path."""
+    from seqshap.models._state import SPLIT_STEPS
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(3)
+    t_len = 3 * SPLIT_STEPS
+    x, bg = rng.normal(size=(t_len, D)), rng.normal(size=(4, t_len, D))
+    ex = SequenceExplainer(cls().eval(), bg)
+    ex.prepare(x)
+    assert ex.model_info.path == "plain" and "split check" in ex.model_info.reason
+    good = SequenceExplainer(_net(STACKS["gru2-tf"]), bg)
+    good.prepare(x)
+    assert good.model_info.path == "prefix-state"
