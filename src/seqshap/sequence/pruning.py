@@ -139,6 +139,32 @@ def split_curves(
     )
 
 
+def forward_in_batches(
+    model: RecurrentModel,
+    inputs: np.ndarray,
+    state: State,
+    batch_size: int,
+    counter: dict[str, int],
+) -> tuple[np.ndarray, State]:
+    """``model.forward(inputs, state)`` in calls of at most ``batch_size`` rows: the scores
+    and the joined final state; ``counter`` adds the calls, rows and row-steps."""
+    outs, states = [], []
+    for r0 in range(0, len(inputs), batch_size):
+        r1 = min(len(inputs), r0 + batch_size)
+        sub = None
+        if state is not None:
+            whole = r0 == 0 and r1 == len(inputs)
+            sub = state if whole else model.take_state(state, np.arange(r0, r1))
+        s, st = model.forward_checked(inputs[r0:r1], sub)
+        check_state(model, st, r1 - r0)
+        outs.append(np.asarray(s))
+        states.append(st)
+        counter["calls"] = counter.get("calls", 0) + 1
+        counter["rows"] = counter.get("rows", 0) + (r1 - r0)
+        counter["steps"] = counter.get("steps", 0) + (r1 - r0) * inputs.shape[1]
+    return np.concatenate(outs), states[0] if len(states) == 1 else model.concat_states(states)
+
+
 def split_values(
     model: RecurrentModel,
     x: np.ndarray,
@@ -168,24 +194,7 @@ def split_values(
     counter = counter if counter is not None else {}
 
     def forward(inputs: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-        outs, states = [], []
-        for r0 in range(0, len(inputs), batch_size):
-            r1 = min(len(inputs), r0 + batch_size)
-            sub = None
-            if state is not None:
-                sub = (
-                    state
-                    if (r0 == 0 and r1 == len(inputs))
-                    else model.take_state(state, np.arange(r0, r1))
-                )
-            s, st = model.forward_checked(inputs[r0:r1], sub)
-            check_state(model, st, r1 - r0)
-            outs.append(s)
-            states.append(st)
-            counter["calls"] = counter.get("calls", 0) + 1
-            counter["rows"] = counter.get("rows", 0) + (r1 - r0)
-            counter["steps"] = counter.get("steps", 0) + (r1 - r0) * inputs.shape[1]
-        return np.concatenate(outs), states[0] if len(states) == 1 else model.concat_states(states)
+        return forward_in_batches(model, inputs, state, batch_size, counter)
 
     # one prefix pass over x and the background rows, keeping the state at each block start
     prefix = np.concatenate([x[None], background], axis=0)  # (1 + m, T, d)
@@ -438,25 +447,7 @@ def grid_split_values(
             [x[None, a:b], background[:, a:b]]
             + [np.concatenate([background[:, a:b], np.repeat(x[None, a:b], m, axis=0)])] * n_active
         )
-        outs, states = [], []
-        for r0 in range(0, len(seg), batch_size):
-            r1 = min(len(seg), r0 + batch_size)
-            sub = None
-            if state is not None:
-                sub = (
-                    state
-                    if (r0 == 0 and r1 == len(seg))
-                    else model.take_state(state, np.arange(r0, r1))
-                )
-            s, st = model.forward_checked(seg[r0:r1], sub)
-            check_state(model, st, r1 - r0)
-            outs.append(np.asarray(s))
-            states.append(st)
-            counter["calls"] = counter.get("calls", 0) + 1
-            counter["rows"] = counter.get("rows", 0) + (r1 - r0)
-            counter["steps"] = counter.get("steps", 0) + (r1 - r0) * (b - a)
-        out = np.concatenate(outs)
-        state = states[0] if len(states) == 1 else model.concat_states(states)
+        out, state = forward_in_batches(model, seg, state, batch_size, counter)
     k = out.shape[1]
     per = out[1 + m :].reshape(n_active, 2, m, k)
     return per[:, 0], per[:, 1]
