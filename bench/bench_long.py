@@ -21,39 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _arem import prepare  # noqa: E402
-
-
-class Counted:
-    """``f(x, h=None)`` that counts calls, rows and row-steps."""
-
-    def __init__(self, f):
-        self.f = f
-        self.reset()
-
-    def reset(self) -> None:
-        self.calls = self.rows = self.row_steps = 0
-
-    def __call__(self, x, h=None):
-        self.calls += 1
-        self.rows += int(np.shape(x)[0])
-        self.row_steps += int(np.shape(x)[0]) * int(np.shape(x)[1])
-        return self.f(x, h)
-
-
-def timed(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, float(np.median(times)), float(np.min(times))
+from _timing import Counted, timed  # noqa: E402
 
 
 def main() -> None:
@@ -97,7 +71,7 @@ def main() -> None:
         repeat = args.repeat if t_len < 20_000 else 1
         ex.explain(x)  # warm-up (model probe, imports)
         f.reset()
-        out, med, best = timed(lambda x=x, ex=ex: ex.explain(x), repeat)
+        out, med, best = timed(lambda x=x, ex=ex: ex.explain(x), repeat, warmup=False)
         pts = int((~np.isnan(out.pruning.older).any(axis=1)).sum())
         rows[t_len] = (med, f.row_steps // repeat)
         print(
@@ -116,10 +90,12 @@ def main() -> None:
     ex = explainer()
     ex.explain(x)
     f.reset()
-    pruned, t_p, t_p_min = timed(lambda: ex.explain(x), args.repeat)
+    pruned, t_p, t_p_min = timed(lambda: ex.explain(x), args.repeat, warmup=False)
     steps_p = f.row_steps // args.repeat
     f.reset()
-    unpruned, t_u, t_u_min = timed(lambda: ex.explain(x, pruning_tol=None), args.repeat)
+    unpruned, t_u, t_u_min = timed(
+        lambda: ex.explain(x, pruning_tol=None), args.repeat, warmup=False
+    )
     steps_u = f.row_steps // args.repeat
     ev = unpruned.event
     v, se = ev.values[0, :, 0], ev.std_errors[0, :, 0]

@@ -24,7 +24,6 @@ import contextlib
 import io
 import os
 import sys
-import time
 import warnings
 from math import factorial
 from pathlib import Path
@@ -33,40 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _arem import MODEL_FEATURES, PLOT_FEATS, prepare  # noqa: E402
-
-
-class Counted:
-    """``f(x, h=None)`` that counts calls, rows and row-steps (rows x sequence length)."""
-
-    def __init__(self, f):
-        self.f = f
-        self.reset()
-
-    def reset(self) -> None:
-        self.calls = self.rows = self.row_steps = 0
-
-    def __call__(self, x, h=None):
-        self.calls += 1
-        self.rows += int(np.shape(x)[0])
-        self.row_steps += int(np.shape(x)[0]) * int(np.shape(x)[1])
-        return self.f(x, h)
-
-
-def timed(fn, repeat: int, warmup: bool = True):
-    """One untimed warm-up call (unless ``warmup=False``), then ``repeat`` timed calls.
-
-    Returns (result of the last call, median wall s, min wall s). Every side of a comparison
-    goes through this with the same ``repeat``; callers reset counters inside ``fn``, so the
-    counts they read afterwards are those of the last call.
-    """
-    if warmup:
-        fn()
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, float(np.median(times)), float(np.min(times))
+from _timing import Counted, timed  # noqa: E402
 
 
 def ratio(ref: tuple[float, float], t: tuple[float, float]) -> str:
