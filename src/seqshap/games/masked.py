@@ -22,6 +22,9 @@ from .base import Game
 
 #: default bound on the bytes of masked inputs materialised at once
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
+#: relative precision of the format most sequence models compute in (float32), the basis of
+#: :attr:`MaskedGame.resolution`
+MODEL_EPS = float(np.finfo(np.float32).eps)
 
 
 class MaskedGame(Game):
@@ -97,6 +100,25 @@ class MaskedGame(Game):
         self.n_outputs = probe.shape[1]
         self.output_names = output_names or self.model.output_names
         self._fx_raw = probe[0]
+
+    @property
+    def resolution(self) -> np.ndarray:
+        """``(k,)``: one float32 unit of relative precision (:data:`MODEL_EPS`) at the larger of
+        ``|E f(baseline)|`` and ``|f(x)|``, in link space (logit: ``eps · p / (p (1 − p))``).
+
+        Why float32: most sequence models compute in it, and adapters may hand their outputs
+        over as float64 (the torch adapter does), hiding the format. Two evaluations of one
+        coalition in batches of another size differ by about this much, and a marginal
+        contribution of an event the model has forgotten is this small (on the AReM GRU, events
+        more than ~130 steps back change ``f`` by 0 to 2e-7, its float32 rounding). For a
+        float64 model the floor is conservative and matters only for values that small."""
+        ends = np.stack([self.empty_value, self.full_value])
+        if self.link_name == "logit":
+            p = 1.0 / (1.0 + np.exp(-ends))
+            per_end = MODEL_EPS / np.maximum(1.0 - p, MODEL_EPS)
+        else:
+            per_end = MODEL_EPS * np.abs(ends)
+        return per_end.max(axis=0)
 
     def _probe_model(self) -> np.ndarray:
         """One model call on ``x``: checks the model and gives the number of outputs."""

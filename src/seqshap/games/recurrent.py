@@ -109,6 +109,9 @@ class RecurrentMaskedGame(MaskedGame):
         self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
         # earliest players vary slowest: chunks of an enumeration then share early prefixes
         self.enumeration_order = np.argsort(first, kind="stable")
+        # a coalition that first differs from its neighbour at player i runs from i's first
+        # step to the end: T − first steps (a player covering no step changes no input)
+        self.player_costs = np.maximum(t_len - first, 1).astype(float)
         self.n_steps = 0  # row-steps sent to the model (rows × time steps)
 
     def _probe_model(self) -> np.ndarray:
