@@ -102,12 +102,12 @@ def main() -> None:
     spread = float(np.ptp(v))
     blocks = [list(range(a - 1, b)) for a, b in ev.meta["time_blocks"]]
     game = ex.game(x, "event")
-    # the reference: 20x the evaluations, spent where the values are uncertain (a 20x smaller
-    # variance target, the same costs and stopping rule), from another seed
-    budget = 20 * int(ev.n_evaluations[0])
-    costs = np.array(ev.meta["steps_back"], dtype=float)
+    # the reference: 20x the samples of every block (20x the evaluations, the same
+    # allocation), from another seed
+    first = [20 * n for n in ev.meta["block_samples"]]
+    budget = 2 ** len(blocks) + sum(n * (len(b) - 1) for n, b in zip(first, blocks))
     ref = owen_blocks(
-        game, blocks, budget, np.random.default_rng(12345), tol=0.01 / np.sqrt(20), costs=costs
+        game, blocks, budget, np.random.default_rng(12345), tol=None, first_samples=first
     )
     rv, rse = ref.values[:, 0], ref.std_errors[:, 0]
     within = np.abs(v - rv) <= 3 * se

@@ -312,6 +312,7 @@ def owen_blocks(
     tol: float | None = None,
     min_samples: int = 16,
     costs: np.ndarray | None = None,
+    first_samples: Any = None,
 ) -> Estimate:
     """Owen values with the root's children (*blocks*) valued exactly and the leaves inside each
     block sampled, spending the budget on the blocks whose values are still uncertain.
@@ -337,7 +338,8 @@ def owen_blocks(
     5. Rounds: a block starts with ``min_samples`` samples when they are cheap (they cost at
        most :data:`FIRST_SHARE` of one sample of every block; ``costs`` (M,) are the players'
        costs as in :attr:`seqshap.games.Game.player_costs`, by default the game's; every block
-       when neither gives costs),
+       when neither gives costs; ``first_samples``, one count per block, replaces the rule,
+       e.g. to replay an allocation at 20× its size),
        else with what that share buys, at least :data:`MIN_BLOCK_SAMPLES`. Then each block
        whose largest standard error exceeds ``tol`` × the spread of all values gets the samples
        that the ``1/√n`` law says it needs (at most 4× its samples a round), until every block
@@ -387,6 +389,13 @@ def owen_blocks(
     if costs is not None and costs.shape != (m,):
         raise ValueError(f"costs must have one entry per player ({m}); received {costs.shape}.")
     first = _first_samples(costs, leaves, sampled, unit, min_samples)
+    if first_samples is not None:
+        given = [int(n) for n in first_samples]
+        if len(given) != c:
+            raise ValueError(
+                f"first_samples must have one count per block ({c}); received {len(given)}."
+            )
+        first = {j: max(MIN_BLOCK_SAMPLES, given[j]) for j in sampled}
     first_cost = 2**c + sum(first[j] * unit[j] for j in sampled)
     if first_cost > budget:  # fewer first samples, at least MIN_BLOCK_SAMPLES, to fit
         scale = (budget - 2**c) / max(1, first_cost - 2**c)
@@ -431,7 +440,7 @@ def owen_blocks(
         new = {j: want[j] - done[j] for j in sampled if want[j] > done[j]}
         if not new:
             break
-        batches, plans = [], []
+        plans = []
         for j, n in new.items():
             # R: the blocks before B in a random order of the blocks. B's position in that order
             # is stratified (spread evenly over the round's samples from a random start, so
@@ -444,16 +453,11 @@ def owen_blocks(
             base = (before.astype(np.float32) @ cover.astype(np.float32)) > 0  # (n, M)
             perms = _orderings(tables[j], n, rng)
             ranks = np.argsort(perms, axis=1)
-            size = int(sizes[j])
-            chain = ranks[:, None, :] < np.arange(1, size)[None, :, None]  # (·, |B|−1, |B|)
-            z = np.repeat(base[:, None, :], size - 1, axis=1)
-            z[:, :, leaves[j]] = chain
-            batches.append(z.reshape(-1, m))
-            plans.append((j, n, r_int, ranks))
+            plans.append((j, n, r_int, ranks, base))
             where[j].append(pos)
-        vals = game(np.concatenate(batches))
+        vals = _value_chains(game, [(leaves[j], r, b) for j, _, _, r, b in plans])
         offset = 0
-        for j, n, r_int, ranks in plans:
+        for j, n, r_int, ranks, _ in plans:
             size, rows = int(sizes[j]), len(ranks)
             v = vals[offset : offset + rows * (size - 1)].reshape(rows, size - 1, k)
             offset += rows * (size - 1)
@@ -518,6 +522,38 @@ def owen_blocks(
             "resolution": resolution.copy(),
         },
     )
+
+
+#: coalitions are built and valued in pieces of at most this many cells (coalitions × players),
+#: so that memory stays linear in the number of players: one ordering of a block of ``T / 2``
+#: events over ``T`` players is ``T² / 2`` cells
+CHAIN_CELLS = 2**24
+
+
+def _value_chains(game: Game, chains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """Values ``(Σ n (|B| − 1), k)`` of the chains ``(leaves of B, ranks (n, |B|), base (n, M))``:
+    for each sample, the coalitions ``base ∪ {leaves of rank < r}``, ``r = 1 … |B| − 1``, in
+    order. Built and valued in pieces of at most :data:`CHAIN_CELLS` cells (pieces of several
+    chains share one call)."""
+    m = game.n_players
+    limit = max(1, CHAIN_CELLS // m)
+    parts, pending, n_pending = [], [], 0
+    for leaves, ranks, base in chains:
+        width = len(leaves) - 1
+        total = len(ranks) * width
+        for lo in range(0, total, limit):
+            idx = np.arange(lo, min(total, lo + limit))
+            sample, step = idx // width, idx % width + 1
+            z = base[sample]
+            z[:, leaves] = ranks[sample] < step[:, None]
+            pending.append(z)
+            n_pending += len(z)
+            if n_pending >= limit:
+                parts.append(game(np.concatenate(pending)))
+                pending, n_pending = [], 0
+    if pending:
+        parts.append(game(np.concatenate(pending)))
+    return np.concatenate(parts) if parts else np.zeros((0, game.n_outputs))
 
 
 def _first_samples(

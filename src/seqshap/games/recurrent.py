@@ -38,7 +38,7 @@ from .._validation import check_int
 from ..models import RecurrentModel
 from ..models._prefix import PrefixCache, check_state
 from ..models.base import _slice_rows
-from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame
+from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame, SparseMasks
 
 State = Any
 
@@ -95,18 +95,24 @@ class RecurrentMaskedGame(MaskedGame):
         self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
         t_len, d = self.x.shape
         m = len(self.background)
-        # players covering each step, and the steps where U_t (players seen so far) grows
-        covers_step = self.masks.any(axis=2)  # (M, T)
-        first = np.where(covers_step.any(axis=1), covers_step.argmax(axis=1), t_len)
+        # the first step each player covers, and the steps where U_t (players seen so far) grows
+        if isinstance(self.masks, SparseMasks):  # no (M, T) array: linear in the covered cells
+            first = self.masks.first_cells() // d
+            self._csc = self._masks_flat.tocsc()
+        else:
+            covers_step = self.masks.any(axis=2)  # (M, T)
+            first = np.where(covers_step.any(axis=1), covers_step.argmax(axis=1), t_len)
+            self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
         self._first_step = first  # first step each player covers (T if none)
         starts = sorted({0, *[int(s) for s in first if s < t_len]})
         self._starts = np.array(starts, dtype=np.int64)
         self._ends = np.r_[self._starts[1:], t_len]
         # coalitions per chunk: bounded by the keys and states kept per row, not by T
         self.max_chunk = max(1, min(2**15, self.memory_budget // max(1, m * 4096)))
-        self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
         self._always_steps = self._always.reshape(t_len, d)
-        self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
+        self._word_players, self._word_bits, self._word_thresholds = _bit_layout(
+            first, self._starts
+        )
         # earliest players vary slowest: chunks of an enumeration then share early prefixes
         self.enumeration_order = np.argsort(first, kind="stable")
         # a coalition that first differs from its neighbour at player i runs from i's first
@@ -136,13 +142,16 @@ class RecurrentMaskedGame(MaskedGame):
         keys, order = self._sorted_keys(z)
         sk = keys[order]
         div = np.full(len(z) - 1, n_seg, dtype=np.int64)
-        for w, asc in enumerate(self._word_thresholds):
+        for w, (after, partial) in enumerate(self._word_thresholds):
             v = sk[1:, w] ^ sk[:-1, w]
-            np.minimum(div, n_seg - np.searchsorted(asc, v, side="right"), out=div)
+            seg = n_seg - after - np.searchsorted(partial, v, side="right")
+            np.minimum(div, np.where(v == 0, n_seg, seg), out=div)
         return order, div
 
     def _sorted_keys(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = z.view(np.uint8) @ self._bit_weights  # (c, n_words) int64, exact
+        keys = np.zeros((len(z), len(self._word_bits)), dtype=np.int64)
+        for w, (players, bits) in enumerate(zip(self._word_players, self._word_bits)):
+            keys[:, w] = z[:, players].view(np.uint8) @ bits  # exact: distinct powers of 2
         if keys.shape[1] == 1:
             return keys, np.argsort(keys[:, 0], kind="stable")
         return keys, np.lexsort(keys.T[::-1])
@@ -189,8 +198,7 @@ class RecurrentMaskedGame(MaskedGame):
                 rows = (parent[:, None] * m + np.arange(m)[None, :]).reshape(-1)
                 state = self.model.take_state(state, rows)
             reps = order[pos]  # a member of each group: same input up to step b
-            masks_seg = self._masks_steps[:, a:b].reshape(self.n_players, -1)
-            cover = z[reps].astype(np.float32) @ masks_seg.astype(np.float32) > 0
+            cover = self._segment_cover(z[reps], a, b)
             cover |= self._always_steps[a:b].reshape(-1)
             x_seg = self.x[a:b].reshape(-1)
             bg_seg = self.background[:, a:b].reshape(m, -1)
@@ -203,6 +211,18 @@ class RecurrentMaskedGame(MaskedGame):
         inv = np.empty(c, dtype=np.int64)
         inv[order] = prev_ids
         return values[inv]
+
+    def _segment_cover(self, z: np.ndarray, a: int, b: int) -> np.ndarray:
+        """``(g, (b − a) · d)``: the cells of steps ``a..b−1`` that coalitions ``z`` cover.
+        Sparse masks: only the players that cover one of these steps take part."""
+        if not isinstance(self.masks, SparseMasks):
+            masks_seg = self._masks_steps[:, a:b].reshape(self.n_players, -1)
+            return z.astype(np.float32) @ masks_seg.astype(np.float32) > 0
+        d = self.x.shape[1]
+        seg = self._csc[:, a * d : b * d]
+        players = np.unique(seg.indices)
+        sub = seg.tocsr()[players]  # (P, (b − a) · d)
+        return np.asarray(sub.T @ z[:, players].T.astype(np.float32)).T > 0
 
     def _run(self, cover, x_seg, bg_seg, seg_shape, state, keep_state=True):
         """Advance every (group, background row) over one segment, in batches of rows.
@@ -240,39 +260,40 @@ class RecurrentMaskedGame(MaskedGame):
         return scores, state
 
 
-def _bit_layout(first: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _bit_layout(
+    first: np.ndarray, starts: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[tuple[int, np.ndarray]]]:
     """Integer-key layout of coalitions for :meth:`RecurrentMaskedGame._prefix_tree`.
 
     Players are laid out segment by segment (natural segment ``j`` holds the players whose
     first step is ``starts[j]``; within it the lowest player index is the least significant
     bit, as ``Σ z_i 2^i``), from the most significant bit of word 0 on, 62 bits per word; players
-    that cover no step are left out (they change no input). Returns the weights ``(M, n_words)``
-    (``keys = z @ weights``) and, per word, the ascending thresholds ``thr`` such that two keys
-    whose first differing word is this one, with ``v = key ^ key'``, first differ at natural
-    segment ``n_segments − searchsorted(thr, v, "right")``.
+    that cover no step are left out (they change no input). Returns, per word, its players and
+    their bit values (``key_w = Σ z_p bit_p``), and ``(after, partial)``: two keys whose first
+    differing word is ``w``, with ``v = key ^ key' > 0``, first differ at natural segment
+    ``n_segments − after − searchsorted(partial, v, "right")`` (``after`` segments end beyond
+    the word; ``partial``, ascending, holds ``2^(62 − r)`` for the segments that end ``r``
+    bits into it). Memory linear in the players and segments (no players × words table).
     """
-    n_players, n_seg = len(first), len(starts)
+    n_seg = len(starts)
     per_word = 62
-    in_seg = [np.flatnonzero(first == a) for a in starts]
-    n_bits = sum(len(p) for p in in_seg)
-    n_words = max(1, -(-n_bits // per_word))
-    weights = np.zeros((n_players, n_words), dtype=np.int64)
-    prefix_bits = np.zeros(n_seg, dtype=np.int64)  # bits of the prefix through segment j
-    g = 0
-    for j, players in enumerate(in_seg):
-        for i, p in enumerate(players):
-            bit = g + len(players) - 1 - i  # global position, 0 = most significant
-            weights[p, bit // per_word] = 1 << (per_word - 1 - bit % per_word)
-        g += len(players)
-        prefix_bits[j] = g
-    thresholds = []
-    never = np.int64(1) << per_word  # above every key (keys < 2^62)
+    seg_of = np.searchsorted(starts, first)  # natural segment of each player's first step
+    covered = np.isin(first, starts)  # players that cover no step are left out
+    players = np.flatnonzero(covered)
+    # segment by segment; within a segment the highest index first (most significant)
+    order = np.lexsort((-players, seg_of[players]))
+    players = players[order]
+    counts = np.bincount(seg_of[players], minlength=n_seg)
+    prefix_bits = np.cumsum(counts)  # bits of the prefix through segment j
+    n_words = max(1, -(-len(players) // per_word))
+    positions = np.arange(len(players))  # global bit position, 0 = most significant
+    word_players, word_bits, thresholds = [], [], []
     for w in range(n_words):
-        r = prefix_bits - w * per_word  # prefix bits that fall in word w (clipped below)
-        thr = np.where(
-            r >= per_word,
-            1,
-            np.where(r <= 0, never, np.int64(1) << (per_word - np.clip(r, 1, per_word - 1))),
-        ).astype(np.int64)
-        thresholds.append(thr[::-1].copy())  # non-increasing in j, so ascending reversed
-    return weights, thresholds
+        sel = slice(w * per_word, (w + 1) * per_word)
+        word_players.append(players[sel])
+        word_bits.append(np.int64(1) << (per_word - 1 - positions[sel] % per_word))
+        r = prefix_bits - w * per_word
+        after = int((r >= per_word).sum())
+        inside = r[(r > 0) & (r < per_word)]
+        thresholds.append((after, np.sort(np.int64(1) << (per_word - inside))))
+    return word_players, word_bits, thresholds
