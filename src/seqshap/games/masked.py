@@ -90,6 +90,13 @@ class SparseMasks:
         first = m.indices[np.minimum(m.indptr[:-1], max(len(m.indices) - 1, 0))]
         return np.where(counts > 0, first, m.shape[1])
 
+    def last_cells(self) -> np.ndarray:
+        """``(M,)``: each player's last covered cell (flat index; −1 if none)."""
+        m = self.matrix
+        counts = np.diff(m.indptr)
+        last = m.indices[np.clip(m.indptr[1:] - 1, 0, max(len(m.indices) - 1, 0))]
+        return np.where(counts > 0, last, -1)
+
 
 def covered(coalitions: np.ndarray, flat: Any) -> np.ndarray:
     """``(c, cells)`` bool: the cells covered by each coalition, ``flat`` the players' masks
