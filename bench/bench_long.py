@@ -13,7 +13,11 @@ T >= 20,000). The machine is shared: read ratios measured in the same run, not a
 Targets (issue 13): growth of default ``explain()`` from T = 2,000 to 20,000 at most 15×;
 T = 20,000 in seconds. 480 unpruned events (``pruning_tol=None``) in at most 3× the default
 pruned report's time, max standard error at most 2% of the spread of the event values, values
-within 3 standard errors of a reference with 20× the budget for at least 97% of events.
+within 3 standard errors of a reference with 20× the budget for at least 97% of events. The
+reference draws 20× the samples of every time block (another seed); the standard errors
+compared are the reported ones (t-scaled, floored at the model's float32 resolution); no other
+tolerance. Also shown: the same with ``tol=0.02`` (the 2% target as the stopping rule; the
+default is 0.01).
 """
 
 from __future__ import annotations
@@ -88,15 +92,19 @@ def main() -> None:
     # ------------------------------------------------------------------ 480 unpruned events
     x = data.x_test[cyc].astype(np.float64)
     ex = explainer()
-    ex.explain(x)
-    f.reset()
-    pruned, t_p, t_p_min = timed(lambda: ex.explain(x), args.repeat, warmup=False)
-    steps_p = f.row_steps // args.repeat
-    f.reset()
-    unpruned, t_u, t_u_min = timed(
-        lambda: ex.explain(x, pruning_tol=None), args.repeat, warmup=False
-    )
-    steps_u = f.row_steps // args.repeat
+    ex02 = seqshap.sequence.SequenceExplainer(f, base_event, batch_size=4096, tol=0.02)
+
+    def run(explainer_, **kwargs):
+        f.reset()  # the counts read after timed() are those of its last call
+        return explainer_.explain(x, **kwargs)
+
+    # each side: one untimed warm-up, then --repeat timed calls (bench/_timing.py)
+    pruned, t_p, t_p_min = timed(lambda: run(ex), args.repeat)
+    steps_p = f.row_steps
+    unpruned, t_u, t_u_min = timed(lambda: run(ex, pruning_tol=None), args.repeat)
+    steps_u = f.row_steps
+    loose, t_l, t_l_min = timed(lambda: run(ex02, pruning_tol=None), args.repeat)
+    steps_l = f.row_steps
     ev = unpruned.event
     v, se = ev.values[0, :, 0], ev.std_errors[0, :, 0]
     spread = float(np.ptp(v))
@@ -125,9 +133,20 @@ def main() -> None:
         f"{ev.method} |"
     )
     print(
+        f"| pruning_tol=None, tol=0.02 | {t_l:.3f} | {t_l_min:.3f} | {steps_l:,} | "
+        f"{loose.event.n_players} | {loose.event.method} |"
+    )
+    print(
         f"\ntime ratio {t_u / t_p:.2f}x (median), {t_u_min / t_p_min:.2f}x (min), row-steps "
         f"{steps_u / steps_p:.2f}x; target <= 3x. Row-steps of the unpruned report by level: "
         + ", ".join(f"{k} {n:,}" for k, n in levels.items())
+    )
+    lv, lse = loose.event.values[0, :, 0], loose.event.std_errors[0, :, 0]
+    print(
+        f"tol=0.02 (the issue's 2% target as the stopping rule, default tol 0.01): time "
+        f"{t_l / t_p:.2f}x (median), {t_l_min / t_p_min:.2f}x (min), row-steps "
+        f"{steps_l / steps_p:.2f}x; max SE / spread {lse.max() / np.ptp(lv):.4f}; within 3 SE "
+        f"of the reference {(np.abs(lv - rv) <= 3 * lse).mean():.3f}"
     )
     print(
         f"max SE / spread of event values: {se.max() / spread:.4f} (target <= 0.02); "

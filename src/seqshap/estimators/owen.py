@@ -31,8 +31,7 @@ import numpy as np
 from scipy.special import chdtri
 
 from ..games.base import Game
-from ._intervals import t_factor
-from ._rounds import Round, mean_round, sample_in_rounds
+from ._rounds import Round, mean_round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions, shapley_size_weights
 
 #: a node with more children than this is refused (2^c coalitions per context)
@@ -426,6 +425,7 @@ def owen_blocks(
     values = np.zeros((m, k))
     errors = np.zeros((m, k))
     dof = np.full((m, k), np.inf)
+    errors_raw = np.zeros((m, k))
     for j in range(c):
         if sizes[j] == 1:
             values[leaves[j][0]] = phi_block[j]
@@ -479,7 +479,9 @@ def owen_blocks(
         for j in sampled:
             m_all, d_all = np.concatenate(marg[j]), np.concatenate(diff[j])
             phi, raw, nu = _control_variate(m_all, d_all, phi_block[j], np.concatenate(where[j]))
-            se = np.sqrt((raw * t_factor(nu)) ** 2 + resolution**2)
+            scaled, _ = t_scaled(raw, nu)  # as the other sampled estimators' (_rounds)
+            se = np.sqrt(scaled**2 + resolution**2)
+            errors_raw[leaves[j]] = raw
             values[leaves[j]] = phi
             errors[leaves[j]] = se
             dof[leaves[j]] = nu
@@ -525,6 +527,7 @@ def owen_blocks(
             "block_values": phi_block,
             "samples": [int(done.get(j, 0)) for j in range(c)],
             "converged": converged,
+            "std_errors_raw": errors_raw,
             "dof": dof,
             "resolution": resolution.copy(),
         },
