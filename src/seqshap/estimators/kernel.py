@@ -8,15 +8,19 @@ middle. This implementation spends a budget of coalition evaluations well:
 * whole sizes are enumerated from the borders inwards while the budget the kernel would give
   a size covers all of its subsets (as shap does); enumerated sizes carry their exact weight;
 * the rest is sampled in complementary pairs (z, ¬z) (Covert & Lee 2021), without replacement,
-  sizes drawn ∝ kernel mass, each sampled size weighted by its exact mass / number of samples
-  (post-stratification);
-* with ``order=3`` (opt-in) the regression also fits odd third-order Walsh terms, penalised
-  (:class:`_CubicBasis`): pairing already cancels every even-order interaction, and the odd
-  third-order ones are most of what is left of paired KernelSHAP's error. With every coalition
-  the values are still exactly Shapley's; on the bench games (``bench/bench_estimators.py``)
-  the error at equal budget is 0.5–0.8× the linear fit's, for 20–100× the fit's compute
-  (which is why it is not the default). Below 4M sampled pairs, and with
-  ``l1_reg``, the fit is the linear one (``order=1``, paired KernelSHAP);
+  each sampled size weighted by its exact mass / number of samples (post-stratification).
+  Sizes are drawn ∝ kernel mass for the linear fit, uniformly for the third-order one: the
+  leverage scores of the kernel regression are uniform over sizes (Leverage SHAP, Musco &
+  Witter 2025), and on the bench games uniform sizes lowered the third-order fit's error in
+  10 of 12 (game, budget) cells (e.g. 0.043 → 0.037 at 800 evaluations on the LSTM game);
+* with ``order=3`` (the default) the regression also fits odd third-order Walsh terms,
+  penalised (:mod:`seqshap.estimators._cubic`): pairing already cancels every even-order
+  interaction, and the odd third-order ones are most of what is left of paired KernelSHAP's
+  error. With every coalition the values are still exactly Shapley's. It is fitted on pair
+  differences with one Cholesky factorisation, and its jackknife by Woodbury downdates, so an
+  estimate costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
+  Below 4M sampled pairs, and with ``l1_reg``, the fit is the linear one (``order=1``,
+  paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
   each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
@@ -67,15 +71,13 @@ def kernel_shap(
     *,
     tol: float | None = None,
     l1_reg=False,
-    order: int = 1,
+    order: int = 3,
 ) -> Estimate:
     """Shapley values of ``game`` from at most ``budget`` evaluations (module docstring).
 
-    ``order=1`` (default) is paired KernelSHAP; ``order=3`` also fits odd third-order terms
-    (:class:`_CubicBasis`): 0.5–0.8× the error at equal budget on the bench games, but its fit
-    and jackknife cost 0.02 s (10 players) to 1 s (100 players) per estimate against
-    0.01–0.05 s, so it is opt-in: worth it when a model evaluation costs more than about
-    0.2 ms. ``l1_reg`` (shap's feature selection) implies ``order=1``.
+    ``order=3`` (default) fits odd third-order terms beside the linear ones
+    (:mod:`seqshap.estimators._cubic`); ``order=1`` is paired linear KernelSHAP. ``l1_reg``
+    (shap's feature selection) implies ``order=1``.
     """
     if order not in (1, 3):
         raise ValueError(f"order must be 1 or 3; received {order!r}.")
@@ -101,15 +103,14 @@ def kernel_shap(
             phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "kernel", exact=True
         )
 
-    sampler = _PairSampler(m, rng)
+    third = order == 3 and m >= 3 and not (l1_reg is not False and l1_reg is not None)
+    sampler = _PairSampler(m, rng, sizes="uniform" if third else "mass")
     remaining = budget - used
     first = remaining if tol is None else min(remaining, max(2 * m + 2, 16 * m))
     sampler.plan_enumeration(first)
     z_en = sampler.enumerated()
     y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
     drawn = {"z": np.zeros((0, m), dtype=bool), "y": np.zeros((0, game.n_outputs)), "extras": {}}
-    selecting = l1_reg is not False and l1_reg is not None
-    third = order == 3 and m >= 3 and not selecting
     effects = border_effects(z_en, y_en, delta) if third else None
 
     def advance(target_pairs: int) -> Round:
@@ -167,9 +168,10 @@ def kernel_shap(
 class _PairSampler:
     """Plans border enumeration and draws complementary pairs without replacement."""
 
-    def __init__(self, m: int, rng: np.random.Generator):
+    def __init__(self, m: int, rng: np.random.Generator, sizes: str = "mass"):
         self.m = m
         self.rng = rng
+        self.by_mass = sizes == "mass"
         self.mass = kernel_size_mass(m)
         self.enumerated_half: list[int] = []  # h = min(s, M−s) enumerated
         self.seen: set[bytes] = set()  # pair keys when M > 63
@@ -195,7 +197,7 @@ class _PairSampler:
             self.exhausted = True
             return
         p = self.mass[self.free_half] * np.where(2 * self.free_half == m, 1, 2)
-        self.free_p = p / p.sum()
+        self.free_p = p / p.sum() if self.by_mass else np.full(len(p), 1.0 / len(p))
         # population of pairs in each free stratum
         self.population = np.array(
             [comb(m, int(h)) // (2 if 2 * h == m else 1) for h in self.free_half], dtype=float
