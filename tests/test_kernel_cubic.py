@@ -123,15 +123,22 @@ def sampled_setup(m: int, sizes: dict[int, int], seed: int):
     return game, sampler, z_en, game(z_en) - v0, z_s, game(z_s) - v0, game.full_value - v0
 
 
-SETUPS = [(7, {2: 13, 3: 12}, 5), (9, {2: 10, 3: 6, 4: 1}, 6), (10, {2: 1, 3: 9, 4: 7, 5: 2}, 7)]
+# (M, pairs per size, seed, window): strata of one pair; with window 3 at M = 7 (12 terms), a
+# stratum of 13 pairs takes the p × p path and one of 12 the n_h × n_h path
+SETUPS = [
+    (7, {2: 13, 3: 12}, 5, 4),
+    (7, {2: 13, 3: 12}, 5, 3),
+    (9, {2: 10, 3: 6, 4: 1}, 6, 4),
+    (10, {2: 1, 3: 9, 4: 7, 5: 2}, 7, 4),
+]
 
 
-@pytest.mark.parametrize("m,sizes,seed", SETUPS)
-def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed):
+@pytest.mark.parametrize("m,sizes,seed,window", SETUPS)
+def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed, window):
     """Fast path == plain path: values equal the dense full-row fit, and the Woodbury jackknife
     equals refitting without each pair (peers reweighted, strata of one pair included)."""
     game, sampler, z_en, y_en, z_s, y_s, delta = sampled_setup(m, sizes, seed)
-    basis = CubicBasis(m, window_triples(m, 4))
+    basis = CubicBasis(m, window_triples(m, window))
     w_en, w_s = _weights(sampler, z_en, z_s)
     penalty = np.zeros(basis.n_terms)
     penalty[m:] = basis.ridge * (w_en.sum() + w_s.sum()) / 2  # held fixed in the refits
@@ -244,6 +251,32 @@ def test_converges_to_brute_force_as_the_budget_grows():
         ]
         mean_err[budget] = np.mean(errs)
     assert mean_err[1000] < mean_err[500] < mean_err[200], mean_err
+
+
+def test_the_default_is_the_third_order_fit_and_order_one_stays_available():
+    game = cubic_game(12, 0)
+    assert estimate(game, budget=600, seed=0).extras["order"] == 3
+    assert estimate(game, "kernel", budget=600, seed=0).extras["order"] == 3
+    assert estimate(game, "kernel", budget=600, seed=0, order=1).extras["order"] == 1
+
+
+def test_the_third_order_fit_samples_sizes_uniformly_and_the_linear_fit_by_kernel_mass():
+    m, n = 30, 1000  # no stratum comes near exhaustion: the smallest free one has 435 pairs
+    for sizes, expected in (("uniform", None), ("mass", kernel_size_mass(m))):
+        sampler = _PairSampler(m, np.random.default_rng(0), sizes=sizes)
+        sampler.plan_enumeration(8 * m)
+        assert sampler.enumerated_half == [1]
+        z = sampler.sample_pairs(n)[0::2]
+        h = np.minimum(z.sum(1), m - z.sum(1))
+        free = sampler.free_half
+        share = np.array([np.mean(h == f) for f in free])
+        if expected is None:
+            target = np.full(len(free), 1 / len(free))
+        else:
+            target = expected[free] * np.where(2 * free == m, 1, 2)
+            target /= target.sum()
+        # binomial standard error of each share is at most sqrt(0.25 / n) ≈ 0.016
+        np.testing.assert_allclose(share, target, rtol=0, atol=0.05)
 
 
 def test_small_budgets_fall_back_to_the_linear_fit_and_order_is_checked():

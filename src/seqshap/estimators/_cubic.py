@@ -106,15 +106,28 @@ def window_triples(m: int, window: int) -> np.ndarray:
     """Triples i < j < k of 0..m−1 with k − i < window (consecutive players)."""
     if window < 3:
         return np.zeros((0, 3), dtype=np.int64)
-    base = all_triples(np.arange(window)) if window <= m else all_triples(np.arange(m))
-    base = base[base[:, 0] == 0]  # offsets (0, j, k) with k < window
+    j, k = np.triu_indices(min(window, m), 1)
+    base = np.stack([np.zeros_like(j[j >= 1]), j[j >= 1], k[j >= 1]], axis=1)  # (0, j, k)
     out = (np.arange(m)[:, None, None] + base[None]).reshape(-1, 3)
     return out[out[:, 2] < m]
 
 
 def n_window_triples(m: int, window: int) -> int:
     """Number of triples i < j < k of 0..m−1 with k − i < window."""
-    return sum(comb(min(window - 1, m - 1 - i), 2) for i in range(m))
+    c = np.minimum(window - 1, m - 1 - np.arange(m, dtype=np.int64))
+    return int((c * (c - 1) // 2).sum())
+
+
+def widest_window(m: int, cap: int) -> int:
+    """The widest window (3..m) whose triples number at most ``cap`` (2 when none fits)."""
+    lo, hi = 2, m  # n_window_triples grows with the window: binary search
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if n_window_triples(m, mid) <= cap:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def choose_triples(
@@ -144,11 +157,7 @@ def choose_triples(
     if comb(m, 3) <= cap:
         return all_triples(np.arange(m))
     local_cap = cap if border_effects is None else int(local_share * cap)
-    window = m
-    while window > 3 and n_window_triples(m, window) > local_cap:
-        window -= 1
-    local = window_triples(m, window) if n_window_triples(m, window) <= local_cap else None
-    chosen = np.zeros((0, 3), dtype=np.int64) if local is None else local
+    chosen = window_triples(m, widest_window(m, local_cap))
     if border_effects is None:
         return chosen
     order = np.argsort(-np.asarray(border_effects), kind="stable")
@@ -244,30 +253,19 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
     rhs = np.column_stack([dy_s - d_s @ x[:, :k], -(d_s @ x[:, k])])
     var = np.zeros((m, k))
     var_sq_over_dof = np.zeros((m, k))
+    b_white = None
     for stratum in np.flatnonzero(counts):
         sel = np.flatnonzero(h == stratum)
         n_h, om = len(sel), omega[stratum]
-        gram = c[:, sel].T @ c[:, sel]  # U_hᵀ A⁻¹ U_h
-        if n_h > 1:
-            # D: peers +½·(ω/(n−1) − ω/n), the deleted pair −½·ω/n; H_p = H + δ e_p e_pᵀ
-            hmat = gram + (2.0 * n_h * (n_h - 1) / om) * np.eye(n_h)
-            delta_p = -2.0 * n_h * n_h / om
+        if n_h > basis.n_terms:
+            # more pairs than terms: the same replicates from p × p matrices
+            if b_white is None:
+                b_white = solve(upper, b, trans="T", lower=False, check_finite=False)
+            reps_r, reps_g = _replicates_by_terms(c[:, sel], dy_s[sel], om, b_white, white, m, k)
         else:
-            hmat = gram - (2.0 / om) * np.eye(1)
-            delta_p = 0.0
-        kinv = np.linalg.inv(hmat)
-        y = kinv @ rhs[sel]  # (n, k+1)
-        q_r, q_g = r_e[:, sel], g_e[sel]
-        rep_r = r_x + q_r @ y  # (M, k+1), before the per-pair correction
-        rep_g = g_x + q_g @ y
-        if n_h > 1:
-            denom = 1.0 + delta_p * np.diag(kinv)
-            coef = delta_p / denom  # (n,)
-            corr = coef[:, None] * y  # (n, k+1)
-            reps_r = rep_r[None] - (q_r @ kinv).T[:, :, None] * corr[:, None, :]
-            reps_g = rep_g[None] - (q_g @ kinv)[:, None] * corr
-        else:
-            reps_r, reps_g = rep_r[None], rep_g[None]
+            reps_r, reps_g = _replicates_by_pairs(
+                c[:, sel], rhs[sel], om, r_e[:, sel], g_e[sel], r_x, g_x
+            )
         reps = _readout(reps_r, reps_g, delta, k)  # (n, M, k)
         fpc = max(0.0, 1.0 - n_h / omega_population(stratum, m))
         if n_h > 1:
@@ -281,6 +279,65 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
     return phi, var, dof
+
+
+def _replicates_by_pairs(c_h, rhs_h, om, r_e_h, g_e_h, r_x, g_x):
+    """R x and gᵀx of every replicate of one stratum from n_h × n_h matrices (n_h ≤ p).
+
+    x_(−p) = A⁻¹[b, g] + E_h H_p⁻¹ [r_h, −U_hᵀA⁻¹g] with H_p = D_p⁻¹ + U_hᵀA⁻¹U_h: D has
+    +½(ω/(n−1) − ω/n) for the peers and −½ω/n for the deleted pair, so H_p = H + δ e_p e_pᵀ.
+    """
+    n_h = c_h.shape[1]
+    gram = c_h.T @ c_h  # U_hᵀ A⁻¹ U_h
+    if n_h > 1:
+        hmat = gram + (2.0 * n_h * (n_h - 1) / om) * np.eye(n_h)
+        delta_p = -2.0 * n_h * n_h / om
+    else:
+        hmat = gram - (2.0 / om) * np.eye(1)
+        delta_p = 0.0
+    kinv = np.linalg.inv(hmat)
+    y = kinv @ rhs_h  # (n, k+1)
+    rep_r = r_x + r_e_h @ y  # (M, k+1), before the per-pair correction
+    rep_g = g_x + g_e_h @ y
+    if n_h == 1:
+        return rep_r[None], rep_g[None]
+    corr = (delta_p / (1.0 + delta_p * np.diag(kinv)))[:, None] * y  # (n, k+1)
+    reps_r = rep_r[None] - (r_e_h @ kinv).T[:, :, None] * corr[:, None, :]
+    reps_g = rep_g[None] - (g_e_h @ kinv)[:, None] * corr
+    return reps_r, reps_g
+
+
+def _replicates_by_terms(c_h, dy_h, om, b_white, white, m, k):
+    """The same replicates from p × p matrices, for a stratum with more pairs than terms.
+
+    In whitened terms (A = UᵀU, C_h = U⁻ᵀU_hᵀ, b̃ = U⁻ᵀb, g̃ = U⁻ᵀg), the stratum reweighted
+    is B = I + (β/2) C_h C_hᵀ with β = ω/(n−1) − ω/n, and deleting pair p removes α ũ_pũ_pᵀ,
+    α = ω/(2(n−1)): by Sherman–Morrison, with K = B⁻¹ and v_p = K ũ_p,
+
+        x̃_p = K y + v_p · α (ũ_pᵀ K y − [dy_p, 0]) / (1 − α ũ_pᵀ v_p),
+        y = [b̃ + (β/2) C_h dy_h, g̃],
+
+    and R x_p = (U⁻ᵀRᵀ)ᵀ x̃_p, gᵀx_p = g̃ᵀ x̃_p.
+    """
+    n_h = c_h.shape[1]
+    bump = om / (n_h - 1) - om / n_h
+    alpha = om / (2.0 * (n_h - 1))
+    bmat = c_h @ c_h.T * (bump / 2)
+    bmat[np.diag_indices_from(bmat)] += 1.0
+    factor = scipy.linalg.cho_factor(bmat, lower=False, check_finite=False)
+    g_w = white[:, m]
+    y = np.column_stack([b_white + (bump / 2) * (c_h @ dy_h), g_w])  # (p, k+1)
+    ky = scipy.linalg.cho_solve(factor, y, check_finite=False)
+    v = scipy.linalg.cho_solve(factor, c_h, check_finite=False)  # (p, n)
+    s = np.einsum("ij,ij->j", c_h, v)
+    t = c_h.T @ ky  # (n, k+1)
+    t[:, :k] -= dy_h
+    coef = alpha * t / (1.0 - alpha * s)[:, None]  # (n, k+1)
+    r_w = white[:, :m]
+    rep_r, rep_g = r_w.T @ ky, g_w @ ky
+    reps_r = rep_r[None] + (r_w.T @ v).T[:, :, None] * coef[:, None, :]
+    reps_g = rep_g[None] + (g_w @ v)[:, None] * coef
+    return reps_r, reps_g
 
 
 def omega_population(h: int, m: int) -> float:
