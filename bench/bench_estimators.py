@@ -34,6 +34,7 @@ the value function) over all seeds and budgets, the seconds one estimate takes t
 per evaluation), and the ratio of seqshap's default to the best peer at 400/800/1,600.
 
 Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
+      OMP_NUM_THREADS=1 python bench/bench_estimators.py --fit-timing   # compute per estimate
 """
 
 from __future__ import annotations
@@ -384,6 +385,43 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
     )
 
 
+def fit_timing(repeats: int = 7) -> None:
+    """Compute seconds per estimate of the default (order=3) and the linear fit (order=1),
+    side by side, same warm-up, same repeats (median and min), on a cheap synthetic game
+    (v(z) = tanh(zᵀa + zᵀBz)); model time is measured and subtracted."""
+    print(
+        f"\n## compute per estimate (s), {repeats} repeats after one warm-up, model time excluded"
+    )
+    print(
+        f"{'players':>8s}{'evaluations':>12s}{'order=3 median':>16s}{'min':>8s}"
+        f"{'order=1 median':>16s}{'min':>8s}{'ratio (medians)':>17s}{'terms':>7s}"
+    )
+    for m, budget in ((10, 400), (20, 400), (20, 1600), (30, 800), (100, 1600), (200, 3200)):
+        rng = np.random.default_rng(m)
+        a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
+
+        def value(z, a=a, b=b):
+            zf = z.astype(float)
+            return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
+
+        row, terms = [], None
+        for order in (3, 1):
+            times = []
+            for r in range(repeats + 1):
+                v = Counted(value)
+                game = FunctionGame(v, m)
+                t0 = time.perf_counter()
+                est = estimate(game, "kernel", budget=budget, seed=r, order=order)
+                if r:  # the first run is the warm-up
+                    times.append(time.perf_counter() - t0 - v.seconds)
+            row += [float(np.median(times)), float(np.min(times))]
+            terms = est.extras["n_terms"] if order == 3 else terms
+        print(
+            f"{m:8d}{budget:12d}{row[0]:16.4f}{row[1]:8.4f}{row[2]:16.4f}{row[3]:8.4f}"
+            f"{row[0] / row[2]:17.1f}{terms:7d}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -392,7 +430,13 @@ def main() -> None:
     parser.add_argument("--games", nargs="*", default=list(GAMES), choices=list(GAMES))
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--quick", action="store_true", help="budgets 400, 800, 1600 only")
+    parser.add_argument(
+        "--fit-timing", action="store_true", help="only the compute per estimate, order 3 vs 1"
+    )
     args = parser.parse_args()
+    if args.fit_timing:
+        fit_timing()
+        return
     if os.environ.get("OMP_NUM_THREADS") != "1":
         print("note: run with OMP_NUM_THREADS=1 for comparable timings")
     warnings.filterwarnings("ignore")

@@ -305,7 +305,7 @@ def test_choose_triples_fits_the_cap_with_neighbours_and_leading_players():
     effects = np.zeros(m)
     effects[[17, 3, 11, 0, 8]] = [5.0, 4.0, 3.0, 2.0, 1.0]
     for n_pairs in (100, 400, 800, 3000):
-        cap = min(n_pairs, int(np.sqrt(2.5e8 / n_pairs)) - m)
+        cap = min(n_pairs, int(np.sqrt(1e8 / n_pairs)) - m)
         chosen = choose_triples(m, n_pairs, effects)
         keys = {tuple(t) for t in chosen.tolist()}
         assert len(keys) == len(chosen) <= cap

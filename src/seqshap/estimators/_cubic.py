@@ -137,12 +137,13 @@ def choose_triples(
     *,
     terms_per_pair: float = 1.0,
     local_share: float = 0.5,
-    max_flops: float = 2.5e8,
+    max_flops: float = 1e8,
 ) -> np.ndarray:
     """The triples of the fit: at most ``terms_per_pair`` × pairs of them, and few enough that
     forming the normal equations (pairs × terms² flops, as much again for the jackknife) stays
-    within ``max_flops`` (measured: 2.5e8 keeps the whole estimate within about 3× the
-    linear fit's compute at 20 players and 1,600 evaluations; more terms help accuracy a little).
+    within ``max_flops``. Measured (``bench_estimators.py``): 1e8 keeps an estimate within
+    about 4× the linear fit's compute at 20 players and 1,600 evaluations (2.5e8: 9×); more
+    terms helped accuracy a little on one game of four (the MLP: 0.0385 vs 0.041 at 1,600).
 
     All triples when they fit. Else ``local_share`` of the cap goes to triples within the widest
     window of consecutive players that fits (players are usually time steps, and neighbouring
