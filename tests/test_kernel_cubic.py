@@ -171,6 +171,28 @@ def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed
     assert np.all(extras["dof"] >= 1)
 
 
+def test_a_singular_third_order_system_falls_back_to_the_linear_fit(rng):
+    """Players 0 and 1 never separated: the unpenalised linear block is singular, so the
+    third-order fit refuses it (here Cholesky itself fails; a pivot at rounding level is refused
+    too) and the linear fit, which handles a singular system, answers."""
+    m = 8
+    game = FunctionGame(table_game_fn(rng.normal(size=(2**m, 1))), m)
+    sampler = _PairSampler(m, np.random.default_rng(0))
+    sampler.plan_enumeration(0)
+    first = rng.random((60, m)) < 0.5
+    first[:, 1] = first[:, 0]
+    first = first[(first.sum(1) > 0) & (first.sum(1) < m)]
+    z_s = np.stack([first, ~first], axis=1).reshape(-1, m)
+    v0 = game.empty_value
+    empty = np.zeros((0, m), dtype=bool)
+    args = (sampler, empty, np.zeros((0, 1)), z_s, game(z_s) - v0, game.full_value - v0, m, False)
+    phi, se, _, used = _fit(*args, CubicBasis(m, all_triples(np.arange(m))))
+    linear = _fit(*args, None)
+    assert used is None
+    np.testing.assert_allclose(phi, linear[0], rtol=0, atol=1e-12)
+    assert np.isfinite(phi).all() and np.abs(phi).max() < 1e3
+
+
 def test_every_pair_sampled_gives_exact_values(rng):
     """A sampler that has drawn every pair reports exact values with zero standard errors."""
     m = 7

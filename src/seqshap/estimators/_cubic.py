@@ -237,6 +237,11 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
         upper, _ = scipy.linalg.cho_factor(a, lower=False, check_finite=False)
     except np.linalg.LinAlgError:
         return None
+    # a singular A (two players never separated: the linear block is not penalised) may still
+    # factor with a pivot at rounding level and give finite garbage: refuse it
+    pivots = np.diag(upper) ** 2
+    if not np.all(np.isfinite(pivots)) or pivots.min() <= 1e-10 * np.diag(a).max():
+        return None
     x = scipy.linalg.cho_solve((upper, False), np.column_stack([b, g]), check_finite=False)
     r_x = basis.readout @ x  # (M, k+1)
     g_x = g @ x  # (k+1,)
