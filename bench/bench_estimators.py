@@ -23,13 +23,18 @@ Games (small enough that the reference is exact, of different kinds):
 Peers: shapiq 1.4.1 ``KernelSHAP(pairing_trick=True)`` and ``kADDSHAP(max_order=2,
 pairing_trick=True)`` (``pip install shapiq==1.4.1``; a bench-only dependency),
 ``shap.KernelExplainer(l1_reg=False)`` and ``shap.PermutationExplainer``; seqshap's
-``estimate(game, "auto")`` (its default) and its antithetic permutation estimator.
+``estimate(game, "auto")`` (its default: the third-order kernel fit), the linear fit
+(``order=1``) and its antithetic permutation estimator.
 
-Printed per game: mean error at each budget of a fine grid, evaluations to reach 5% error
-(log-log interpolation over the grid), seconds in all (model + estimator) and inside the value
-function, and the ratio of seqshap's default to the best peer at 400/800/1,600 evaluations.
+Printed per game: mean error at each budget of a fine grid (from 50 evaluations, so that every
+game's 5% crossing is inside it), evaluations to reach 5% error (log-log interpolation over the
+grid), compute seconds (the method's own work: total minus model time) and model seconds (inside
+the value function) over all seeds and budgets, the seconds one estimate takes to reach 5%
+(model + compute per estimate, interpolated at the 5% crossing: error per second rather than
+per evaluation), and the ratio of seqshap's default to the best peer at 400/800/1,600.
 
 Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
+      OMP_NUM_THREADS=1 python bench/bench_estimators.py --fit-timing   # compute per estimate
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ import numpy as np
 from seqshap.estimators import estimate
 from seqshap.games import FunctionGame
 
-BUDGETS = [200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
+BUDGETS = [50, 75, 100, 150, 200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
 MARKS = [400, 800, 1600]
 
 
@@ -232,8 +237,8 @@ def run_shap_permutation(v: Counted, m: int, budget: int, seed: int) -> np.ndarr
 
 
 METHODS: dict[str, Callable] = {
-    "seqshap kernel order=3": run_seqshap("auto", order=3),
-    "seqshap auto (default, order=1)": run_seqshap("auto"),
+    "seqshap auto (default)": run_seqshap("auto"),
+    "seqshap kernel order=1": run_seqshap("auto", order=1),
     "seqshap permutation": run_seqshap("permutation"),
     "shapiq KernelSHAP(pairing)": run_shapiq("kernel"),
     "shapiq kADDSHAP(k=2,pairing)": run_shapiq("kadd"),
@@ -241,8 +246,8 @@ METHODS: dict[str, Callable] = {
     "shap Permutation": run_shap_permutation,
 }
 PEERS = [name for name in METHODS if not name.startswith("seqshap")]
-#: the seqshap estimator the summary compares with the best peer (the opt-in third-order fit)
-OURS = "seqshap kernel order=3"
+#: the seqshap estimator the summary compares with the best peer: its default
+OURS = "seqshap auto (default)"
 
 
 # ---------------------------------------------------------------------------------- measure
@@ -260,7 +265,8 @@ def evals_to_reach(evals: np.ndarray, errors: np.ndarray, target: float = 0.05) 
 
 
 def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
-    """{method: (mean error per budget, mean counted evaluations, total s, model s, coverage)}.
+    """{method: Result}: mean error and counted evaluations per budget, seconds per estimate
+    (all and model) per budget, and coverage.
 
     coverage: share of φ̂_i ± 1.96·SE_i holding the exact value, over seeds and players, for
     methods that report standard errors (NaN for the others).
@@ -268,15 +274,22 @@ def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
     norm = np.linalg.norm(game.exact)
     out = {}
     for name, fn in methods.items():
-        errs, used, t0, model_s, cover = [], [], time.perf_counter(), 0.0, []
+        try:  # warm-up, the same for every method: imports and first-call set-up are not timed
+            fn(Counted(game.value), game.m, max(budgets), seeds)
+        except ValueError:
+            pass
+        errs, used, secs, model, cover = [], [], [], [], []
         for b in budgets:
-            e, n, hits = [], [], []
+            e, n, hits, t_all, t_model = [], [], [], 0.0, 0.0
             for s in range(seeds):
                 v = Counted(game.value)
+                t0 = time.perf_counter()
                 try:
                     phi = fn(v, game.m, b, s)
                 except ValueError:  # the budget is too small for the method
                     phi = np.full(game.m, np.nan)
+                t_all += time.perf_counter() - t0
+                t_model += v.seconds
                 if isinstance(phi, tuple):
                     phi, se = phi
                     hits.append(np.abs(phi - game.exact) <= 1.96 * se)
@@ -284,18 +297,32 @@ def measure(game: BenchGame, methods: dict, budgets: list[int], seeds: int):
                     raise RuntimeError(f"{name} used {v.n} evaluations with a budget of {b}")
                 e.append(np.linalg.norm(phi - game.exact) / norm)
                 n.append(v.n)
-                model_s += v.seconds
             errs.append(float(np.mean(e)))
             used.append(float(np.mean(n)))
+            secs.append(t_all / seeds)
+            model.append(t_model / seeds)
             cover.append(float(np.mean(hits)) if hits else float("nan"))
-        out[name] = (
-            np.array(errs),
-            np.array(used),
-            time.perf_counter() - t0,
-            model_s,
-            np.array(cover),
+        out[name] = Result(
+            np.array(errs), np.array(used), np.array(secs), np.array(model), np.array(cover)
         )
     return out
+
+
+@dataclass
+class Result:
+    errors: np.ndarray  # mean relative L2 error per budget
+    used: np.ndarray  # mean counted evaluations per budget
+    seconds: np.ndarray  # mean seconds per estimate (model + compute) per budget
+    model: np.ndarray  # mean seconds per estimate inside the value function per budget
+    coverage: np.ndarray  # coverage of the 95% intervals per budget (NaN: no SEs)
+
+
+def seconds_to_reach(res: Result, evals: float) -> float:
+    """Seconds of one estimate at ``evals`` evaluations (log-log interpolation over budgets)."""
+    if not np.isfinite(evals):
+        return float("nan")
+    ok = np.isfinite(res.errors) & (res.seconds > 0)
+    return float(np.exp(np.interp(np.log(evals), np.log(res.used[ok]), np.log(res.seconds[ok]))))
 
 
 def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None:
@@ -304,18 +331,24 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
     head = (
         f"{'method':30s}"
         + "".join(f"{b:>7d}" for b in budgets)
-        + f"{'evals@5%':>10s}{'total s':>9s}{'model s':>9s}"
+        + f"{'evals@5%':>10s}{'evals@1%':>10s}{'compute s':>10s}{'model s':>9s}{'s to 5%':>9s}"
     )
     print(head)
     print("-" * len(head))
-    reach = {}
-    for name, (errs, used, secs, model_s, _) in table.items():
-        reach[name] = evals_to_reach(used, errs)
-        cells = "".join(f"{e:7.3f}" if np.isfinite(e) else f"{'-':>7s}" for e in errs)
-        print(f"{name:30s}{cells}{reach[name]:10.0f}{secs:9.1f}{model_s:9.1f}")
+    reach, reach1 = {}, {}
+    for name, res in table.items():
+        reach[name] = evals_to_reach(res.used, res.errors)
+        reach1[name] = evals_to_reach(res.used, res.errors, 0.01)
+        cells = "".join(f"{e:7.3f}" if np.isfinite(e) else f"{'-':>7s}" for e in res.errors)
+        total, model = res.seconds.sum() * seeds, res.model.sum() * seeds
+        print(
+            f"{name:30s}{cells}{reach[name]:10.0f}{reach1[name]:10.0f}{total - model:10.2f}"
+            f"{model:9.2f}"
+            f"{seconds_to_reach(res, reach[name]):9.4f}"
+        )
     print(
-        "total s: all seeds and budgets of the method (model + estimator); model s: inside the "
-        "value function"
+        "compute s / model s: all seeds and budgets of the method, its own work / inside the "
+        "value function; s to 5%: seconds of one estimate (both) at the 5% crossing"
     )
     if OURS not in table:
         return
@@ -328,19 +361,62 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
         f"evaluations to 5%: best peer {best_name} {best_reach:.0f}, seqshap {reach[OURS]:.0f}"
         f" -> {best_reach / reach[OURS]:.2f}x fewer (target >= 1.5x)"
     )
+    finite1 = [reach1[p] for p in peers if np.isfinite(reach1[p])]
+    if finite1 and np.isfinite(reach1[OURS]):
+        print(
+            f"evaluations to 1%: best peer {min(finite1):.0f}, seqshap {reach1[OURS]:.0f} -> "
+            f"{min(finite1) / reach1[OURS]:.2f}x fewer"
+        )
     ratios = []
     for mark in MARKS:
         if mark not in budgets:
             continue
         j = budgets.index(mark)
-        best = min(table[p][0][j] for p in peers)
-        ratios.append(f"{mark}: {table[OURS][0][j] / best:.2f}")
+        best = min(table[p].errors[j] for p in peers)
+        ratios.append(f"{mark}: {table[OURS].errors[j] / best:.2f}")
     print("seqshap error / best peer's at " + ", ".join(ratios) + " (target <= 0.75)")
-    cover = table[OURS][4]
+    cover = table[OURS].coverage
     print(
         f"seqshap default: 95% interval coverage over {seeds} seeds x {game.m} players at "
         + ", ".join(f"{b}: {c:.3f}" for b, c in zip(budgets, cover) if np.isfinite(c))
     )
+
+
+def fit_timing(repeats: int = 7) -> None:
+    """Compute seconds per estimate of the default (order=3) and the linear fit (order=1),
+    side by side, same warm-up, same repeats (median and min), on a cheap synthetic game
+    (v(z) = tanh(zᵀa + zᵀBz)); model time is measured and subtracted."""
+    print(
+        f"\n## compute per estimate (s), {repeats} repeats after one warm-up, model time excluded"
+    )
+    print(
+        f"{'players':>8s}{'evaluations':>12s}{'order=3 median':>16s}{'min':>8s}"
+        f"{'order=1 median':>16s}{'min':>8s}{'ratio (medians)':>17s}{'terms':>7s}"
+    )
+    for m, budget in ((10, 400), (20, 400), (20, 1600), (30, 800), (100, 1600), (200, 3200)):
+        rng = np.random.default_rng(m)
+        a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
+
+        def value(z, a=a, b=b):
+            zf = z.astype(float)
+            return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
+
+        row, terms = [], None
+        for order in (3, 1):
+            times = []
+            for r in range(repeats + 1):
+                v = Counted(value)
+                game = FunctionGame(v, m)
+                t0 = time.perf_counter()
+                est = estimate(game, "kernel", budget=budget, seed=r, order=order)
+                if r:  # the first run is the warm-up
+                    times.append(time.perf_counter() - t0 - v.seconds)
+            row += [float(np.median(times)), float(np.min(times))]
+            terms = est.extras["n_terms"] if order == 3 else terms
+        print(
+            f"{m:8d}{budget:12d}{row[0]:16.4f}{row[1]:8.4f}{row[2]:16.4f}{row[3]:8.4f}"
+            f"{row[0] / row[2]:17.1f}{terms:7d}"
+        )
 
 
 def main() -> None:
@@ -351,7 +427,13 @@ def main() -> None:
     parser.add_argument("--games", nargs="*", default=list(GAMES), choices=list(GAMES))
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--quick", action="store_true", help="budgets 400, 800, 1600 only")
+    parser.add_argument(
+        "--fit-timing", action="store_true", help="only the compute per estimate, order 3 vs 1"
+    )
     args = parser.parse_args()
+    if args.fit_timing:
+        fit_timing()
+        return
     if os.environ.get("OMP_NUM_THREADS") != "1":
         print("note: run with OMP_NUM_THREADS=1 for comparable timings")
     warnings.filterwarnings("ignore")

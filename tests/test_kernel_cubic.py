@@ -1,7 +1,8 @@
-"""The third-order kernel fit (the default of method="kernel"): theory, not snapshots.
+"""The third-order kernel fit: theory, not snapshots.
 
-* with every coalition sampled it gives exact Shapley values for any ridge (projection argument);
-* its jackknife equals brute-force refits without each pair;
+* with every coalition it gives exact Shapley values for any ridge and any set of triples;
+* its pair-difference normal equations give the same values as the plain full-row fit, and its
+  Woodbury jackknife equals brute-force refits without each pair (strata of one pair included);
 * efficiency holds exactly, seeds reproduce, batch size does not change values;
 * on a game whose odd part is third order it is far more accurate than the linear fit, and it
   converges to the brute-force values as the budget grows.
@@ -18,16 +19,18 @@ from conftest import table_game_fn
 
 from seqshap import FunctionGame
 from seqshap.estimators import estimate
-from seqshap.estimators.base import bits_to_coalitions
-from seqshap.estimators.kernel import (
-    _CubicBasis,
-    _fit,
-    _jackknife_variance,
-    _n_window_triples,
-    _PairSampler,
-    _weights,
-    kernel_size_mass,
+from seqshap.estimators._cubic import (
+    CubicBasis,
+    all_triples,
+    border_effects,
+    choose_triples,
+    fit_cubic,
+    n_window_triples,
+    pair_up,
+    window_triples,
 )
+from seqshap.estimators.base import bits_to_coalitions
+from seqshap.estimators.kernel import _fit, _PairSampler, _weights, kernel_size_mass
 from seqshap.games import MaskedGame
 from seqshap.testing import brute_force_shapley
 
@@ -49,20 +52,145 @@ def cubic_game(m: int, seed: int) -> FunctionGame:
     return FunctionGame(fn, m)
 
 
-@pytest.mark.parametrize("ridge,max_terms", [(1.0, 600), (25.0, 600), (1.0, 20)])
-def test_fit_over_every_coalition_gives_exact_values_for_any_ridge(rng, ridge, max_terms):
-    """All coalitions with their exact kernel weights: φ of the penalised fit is Shapley's."""
+def omega(m: int) -> np.ndarray:
+    out = kernel_size_mass(m)
+    if m % 2 == 0:
+        out[m // 2] /= 2.0
+    return out
+
+
+def dense_fit(basis, z, w, y, delta, penalty):
+    """The plain formulation: full rows (z, χ − 1), weights w, ridge, constraint; dense solve."""
+    f = basis.rows(z)
+    a = (f * w[:, None]).T @ f + np.diag(penalty)
+    g = basis.constraint
+    x = np.linalg.solve(a, np.column_stack([(f * w[:, None]).T @ y, g]))
+    k = y.shape[1]
+    beta = x[:, :k] - x[:, k:] * (g @ x[:, :k] - delta) / (g @ x[:, k])
+    return basis.readout @ beta
+
+
+TRIPLE_SETS = {
+    "all": lambda m: all_triples(np.arange(m)),
+    "window": lambda m: window_triples(m, 4),
+    "leading": lambda m: all_triples(np.array([5, 1, 3, 6])),
+}
+
+
+@pytest.mark.parametrize("ridge", [1.0, 25.0])
+@pytest.mark.parametrize("triples", list(TRIPLE_SETS))
+def test_fit_over_every_coalition_gives_exact_values(rng, ridge, triples):
+    """All coalitions (as complementary pairs) with their kernel weights: φ is Shapley's."""
     m = 8
     game = FunctionGame(table_game_fn(rng.normal(size=(2**m, 2))), m)
     z = bits_to_coalitions(np.arange(1, 2**m - 1, dtype=np.int64), m)
-    sizes = z.sum(1)
-    w = kernel_size_mass(m)[sizes] / np.array([comb(m, int(s)) for s in sizes], dtype=float)
-    basis = _CubicBasis(m, ridge=ridge, max_terms=max_terms)
-    f = basis.features(z)
-    penalty = basis.penalty(f, w, f[:0], w[:0])
+    w = kernel_size_mass(m)[z.sum(1)] / np.array([comb(m, int(s)) for s in z.sum(1)])
     v0 = game.empty_value
-    phi = basis.solve(f, w, game(z) - v0, game.full_value - v0, penalty)
+    zp, dy = pair_up(z, game(z) - v0)
+    wp = kernel_size_mass(m)[zp.sum(1)] / np.array([comb(m, int(s)) for s in zp.sum(1)])
+    assert len(zp) == 2 ** (m - 1) - 1 and np.isclose(wp.sum(), w.sum() / 2)
+    basis = CubicBasis(m, TRIPLE_SETS[triples](m), ridge=ridge)
+    empty = np.zeros((0, m), dtype=bool)
+    phi, _, _ = fit_cubic(
+        basis,
+        zp,
+        dy,
+        wp,
+        empty,
+        np.zeros((0, 2)),
+        omega(m),
+        game.full_value - v0,
+        jackknife=False,
+    )
     np.testing.assert_allclose(phi, brute_force_shapley(game), atol=1e-9, rtol=0)
+
+
+def sampled_setup(m: int, sizes: dict[int, int], seed: int):
+    """A game, enumerated borders (size 1) and sampled pairs with ``sizes[h]`` pairs of size h."""
+    rng = np.random.default_rng(seed)
+    game = FunctionGame(table_game_fn(rng.normal(size=(2**m, 2))), m)
+    sampler = _PairSampler(m, rng)
+    sampler.plan_enumeration(8 * m)
+    assert sampler.enumerated_half == [1]
+    rows = []
+    for h, n in sizes.items():
+        for _ in range(n):
+            z = np.zeros(m, dtype=bool)
+            z[rng.choice(m, h, replace=False)] = True
+            rows += [z, ~z]
+    z_en, z_s = sampler.enumerated(), np.array(rows)
+    v0 = game.empty_value
+    return game, sampler, z_en, game(z_en) - v0, z_s, game(z_s) - v0, game.full_value - v0
+
+
+# (M, pairs per size, seed, window): strata of one pair; with window 3 at M = 7 (12 terms), a
+# stratum of 13 pairs takes the p × p path and one of 12 the n_h × n_h path
+SETUPS = [
+    (7, {2: 13, 3: 12}, 5, 4),
+    (7, {2: 13, 3: 12}, 5, 3),
+    (9, {2: 10, 3: 6, 4: 1}, 6, 4),
+    (10, {2: 1, 3: 9, 4: 7, 5: 2}, 7, 4),
+]
+
+
+@pytest.mark.parametrize("m,sizes,seed,window", SETUPS)
+def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed, window):
+    """Fast path == plain path: values equal the dense full-row fit, and the Woodbury jackknife
+    equals refitting without each pair (peers reweighted, strata of one pair included)."""
+    game, sampler, z_en, y_en, z_s, y_s, delta = sampled_setup(m, sizes, seed)
+    basis = CubicBasis(m, window_triples(m, window))
+    w_en, w_s = _weights(sampler, z_en, z_s)
+    penalty = np.zeros(basis.n_terms)
+    penalty[m:] = basis.ridge * (w_en.sum() + w_s.sum()) / 2  # held fixed in the refits
+
+    def refit(keep):
+        w_en_p, w_s_p = _weights(sampler, z_en, z_s[keep])
+        z = np.concatenate([z_en, z_s[keep]])
+        y = np.concatenate([y_en, y_s[keep]])
+        return dense_fit(basis, z, np.concatenate([w_en_p, w_s_p]), y, delta, penalty)
+
+    phi, se, extras, used = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, False, basis)
+    assert used is basis
+    np.testing.assert_allclose(phi, refit(np.ones(len(z_s), dtype=bool)), atol=1e-10, rtol=0)
+    expected = np.zeros_like(phi)
+    h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))
+    for stratum in np.unique(h):
+        members = np.flatnonzero(h == stratum)
+        reps = []
+        for p in members:
+            keep = np.ones(len(z_s), dtype=bool)
+            keep[[2 * p, 2 * p + 1]] = False
+            reps.append(refit(keep))
+        reps, n_h = np.array(reps), len(members)
+        fpc = 1 - n_h / (comb(m, int(stratum)) // (2 if 2 * stratum == m else 1))
+        if n_h > 1:
+            expected += fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
+        else:
+            expected += fpc * (reps[0] - phi) ** 2
+    np.testing.assert_allclose(extras["std_errors_raw"] ** 2, expected, rtol=1e-8, atol=1e-14)
+    assert np.all(extras["dof"] >= 1)
+
+
+def test_a_singular_third_order_system_falls_back_to_the_linear_fit(rng):
+    """Players 0 and 1 never separated: the unpenalised linear block is singular, so the
+    third-order fit refuses it (here Cholesky itself fails; a pivot at rounding level is refused
+    too) and the linear fit, which handles a singular system, answers."""
+    m = 8
+    game = FunctionGame(table_game_fn(rng.normal(size=(2**m, 1))), m)
+    sampler = _PairSampler(m, np.random.default_rng(0))
+    sampler.plan_enumeration(0)
+    first = rng.random((60, m)) < 0.5
+    first[:, 1] = first[:, 0]
+    first = first[(first.sum(1) > 0) & (first.sum(1) < m)]
+    z_s = np.stack([first, ~first], axis=1).reshape(-1, m)
+    v0 = game.empty_value
+    empty = np.zeros((0, m), dtype=bool)
+    args = (sampler, empty, np.zeros((0, 1)), z_s, game(z_s) - v0, game.full_value - v0, m, False)
+    phi, se, _, used = _fit(*args, CubicBasis(m, all_triples(np.arange(m))))
+    linear = _fit(*args, None)
+    assert used is None
+    np.testing.assert_allclose(phi, linear[0], rtol=0, atol=1e-12)
+    assert np.isfinite(phi).all() and np.abs(phi).max() < 1e3
 
 
 def test_every_pair_sampled_gives_exact_values(rng):
@@ -74,58 +202,14 @@ def test_every_pair_sampled_gives_exact_values(rng):
     z_s = sampler.sample_pairs(2 ** (m - 1))
     assert sampler.exhausted and len(z_s) == 2**m - 2
     v0 = game.empty_value
-    basis = _CubicBasis(m)
+    basis = CubicBasis(m, all_triples(np.arange(m)))
     empty = np.zeros((0, m), dtype=bool)
-    phi, se, _ = _fit(
+    phi, se, _, used = _fit(
         sampler, empty, np.zeros((0, 1)), z_s, game(z_s) - v0, game.full_value - v0, m, False, basis
     )
+    assert used is basis
     np.testing.assert_allclose(phi, brute_force_shapley(game), atol=1e-9, rtol=0)
     assert np.all(se == 0)
-
-
-def test_jackknife_equals_brute_force_refits_with_the_cubic_basis():
-    m = 7
-    game = FunctionGame(table_game_fn(np.random.default_rng(1).normal(size=(2**m, 1))), m)
-    sampler = _PairSampler(m, np.random.default_rng(5))
-    sampler.plan_enumeration(40)
-    z_en, z_s = sampler.enumerated(), sampler.sample_pairs(25)
-    v0 = game.empty_value
-    delta = game.full_value - v0
-    y_en, y_s = game(z_en) - v0, game(z_s) - v0
-    basis = _CubicBasis(m, max_terms=20)  # a window: not every triple
-    assert basis.window < m and len(basis.triples) == _n_window_triples(m, basis.window)
-    w_en, w_s = _weights(sampler, z_en, z_s)
-    f_en, f_s = basis.features(z_en), basis.features(z_s)
-    pen = basis.penalty(f_en, w_en, f_s, w_s)
-
-    def fit(keep):
-        w_en_p, w_s_p = _weights(sampler, z_en, z_s[keep])
-        f = np.concatenate([f_en, f_s[keep]])
-        w = np.concatenate([w_en_p, w_s_p])
-        return basis.solve(f, w, np.concatenate([y_en, y_s[keep]]), delta, pen)
-
-    phi = fit(np.ones(len(z_s), dtype=bool))
-    a_en = (f_en * w_en[:, None]).T @ f_en + np.diag(pen)
-    b_en = (f_en * w_en[:, None]).T @ y_en
-    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, basis=basis, f_s=f_s)
-    h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))
-    population = dict(zip(sampler.free_half.tolist(), sampler.population.tolist()))
-    expected = np.zeros_like(phi)
-    for g in np.unique(h):
-        members = np.flatnonzero(h == g)
-        reps = []
-        for p in members:
-            keep = np.ones(len(z_s), dtype=bool)
-            keep[[2 * p, 2 * p + 1]] = False
-            reps.append(fit(keep))
-        reps = np.array(reps)
-        n_h, fpc = len(members), 1 - len(members) / population[int(g)]
-        if n_h > 1:
-            expected += fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
-        else:
-            expected += fpc * (reps[0] - phi) ** 2
-    np.testing.assert_allclose(var, expected, rtol=1e-6, atol=1e-14)
-    assert np.all(dof >= 1)
 
 
 @pytest.mark.parametrize("m", [9, 12, 25])
@@ -191,15 +275,83 @@ def test_converges_to_brute_force_as_the_budget_grows():
     assert mean_err[1000] < mean_err[500] < mean_err[200], mean_err
 
 
+def test_the_default_is_the_third_order_fit_and_order_one_stays_available():
+    game = cubic_game(12, 0)
+    assert estimate(game, budget=600, seed=0).extras["order"] == 3
+    assert estimate(game, "kernel", budget=600, seed=0).extras["order"] == 3
+    assert estimate(game, "kernel", budget=600, seed=0, order=1).extras["order"] == 1
+
+
+def test_the_third_order_fit_samples_sizes_uniformly_and_the_linear_fit_by_kernel_mass():
+    m, n = 30, 1000  # no stratum comes near exhaustion: the smallest free one has 435 pairs
+    for sizes, expected in (("uniform", None), ("mass", kernel_size_mass(m))):
+        sampler = _PairSampler(m, np.random.default_rng(0), sizes=sizes)
+        sampler.plan_enumeration(8 * m)
+        assert sampler.enumerated_half == [1]
+        z = sampler.sample_pairs(n)[0::2]
+        h = np.minimum(z.sum(1), m - z.sum(1))
+        free = sampler.free_half
+        share = np.array([np.mean(h == f) for f in free])
+        if expected is None:
+            target = np.full(len(free), 1 / len(free))
+        else:
+            target = expected[free] * np.where(2 * free == m, 1, 2)
+            target /= target.sum()
+        # binomial standard error of each share is at most sqrt(0.25 / n) ≈ 0.016
+        np.testing.assert_allclose(share, target, rtol=0, atol=0.05)
+
+
 def test_small_budgets_fall_back_to_the_linear_fit_and_order_is_checked():
     game = FunctionGame(lambda z: z.astype(float).sum(1) ** 3, 10)
-    assert estimate(game, "kernel", budget=40, seed=0).extras["order"] == 1
+    assert estimate(game, "kernel", budget=40, seed=0, order=3).extras["order"] == 1
     assert estimate(game, "kernel", budget=400, seed=0, order=1).extras["order"] == 1
     with pytest.raises(ValueError, match="order must be 1 or 3; received 2"):
         estimate(game, "kernel", budget=400, seed=0, order=2)
 
 
-def test_window_triples_count():
+def test_triples_are_counted_and_generated_like_itertools():
     for m, window in itertools.product([3, 7, 12], [3, 4, 7]):
-        brute = sum(1 for t in itertools.combinations(range(m), 3) if t[2] - t[0] < window)
-        assert _n_window_triples(m, window) == brute
+        brute = [t for t in itertools.combinations(range(m), 3) if t[2] - t[0] < window]
+        assert n_window_triples(m, window) == len(brute)
+        assert sorted(map(tuple, window_triples(m, window).tolist())) == brute
+    players = np.array([6, 2, 9, 4])
+    assert all_triples(players).tolist() == [
+        list(t) for t in itertools.combinations([2, 4, 6, 9], 3)
+    ]
+
+
+def test_choose_triples_fits_the_cap_with_neighbours_and_leading_players():
+    m = 20
+    assert len(choose_triples(m, 1200, None, max_flops=np.inf)) == comb(m, 3)  # all fit
+    assert len(choose_triples(m, 100, None, max_flops=100 * 25**2)) == 0  # no room
+    effects = np.zeros(m)
+    effects[[17, 3, 11, 0, 8]] = [5.0, 4.0, 3.0, 2.0, 1.0]
+    for n_pairs in (100, 400, 800, 3000):
+        cap = min(n_pairs, int(np.sqrt(1e8 / n_pairs)) - m)
+        chosen = choose_triples(m, n_pairs, effects)
+        keys = {tuple(t) for t in chosen.tolist()}
+        assert len(keys) == len(chosen) <= cap
+        assert len(chosen) > cap / 2  # the cap is (nearly) used
+        assert all(i < j < k for i, j, k in keys)
+        assert (3, 11, 17) in keys and (0, 1, 2) in keys  # leading and neighbouring players
+        window_only = choose_triples(m, n_pairs, None)
+        assert len(window_only) <= cap and np.all(window_only[:, 2] - window_only[:, 0] < m)
+
+
+def test_border_effects_are_the_half_sums_of_the_border_differences(rng):
+    m = 6
+    game = FunctionGame(table_game_fn(rng.normal(size=(2**m, 2))), m)
+    sampler = _PairSampler(m, rng)
+    sampler.plan_enumeration(8 * m)
+    z_en = sampler.enumerated()
+    v0, vn = game.empty_value, game.full_value
+    effects = border_effects(z_en, game(z_en) - v0, vn - v0)
+    expected = [
+        np.linalg.norm(
+            0.5
+            * (game(np.eye(m, dtype=bool)[[i]])[0] - v0 + vn - game(~np.eye(m, dtype=bool)[[i]])[0])
+        )
+        for i in range(m)
+    ]
+    np.testing.assert_allclose(effects, expected, rtol=1e-12, atol=0)
+    assert border_effects(z_en[:-1], game(z_en[:-1]) - v0, vn - v0) is None

@@ -245,3 +245,34 @@ def test_bad_constructor_input():
         KernelExplainer(lambda a: a.sum(1), x, feature_names=["a"])
     with pytest.raises(TypeError, match="unexpected keyword"):
         KernelExplainer(lambda a: a.sum(1), x, nsample=10)
+
+
+def test_order_is_checked_used_and_saved(tmp_path, tabular, classifier):
+    """order=3 (default) and order=1 are different fits, both efficient; save/load keeps the
+    order, and a file written before the option existed loads as the linear fit it ran."""
+    import json
+
+    x, _ = tabular
+    model = classifier.predict_proba
+    with pytest.raises(ValueError, match=r"order must be 3 .* or 1 .*; received 2"):
+        KernelExplainer(model, x[:10], order=2)
+    ex3, ex1 = KernelExplainer(model, x[:10]), KernelExplainer(model, x[:10], order=1)
+    assert ex3.order == 3 and ex1.order == 1
+    v3 = ex3.shap_values(x[:1], nsamples=400, silent=True)
+    v1 = ex1.shap_values(x[:1], nsamples=400, silent=True)
+    gap = model(x[:1])[0] - ex3.expected_value
+    np.testing.assert_allclose(v3[0].sum(0), gap, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(v1[0].sum(0), gap, rtol=0, atol=1e-9)
+    assert np.abs(v3 - v1).max() > 1e-6
+    path = ex1.save(tmp_path / "linear.npz")
+    again = KernelExplainer.load(path, model)
+    assert again.order == 1
+    np.testing.assert_array_equal(again.shap_values(x[:1], nsamples=400, silent=True), v1)
+    with np.load(path, allow_pickle=False) as npz:
+        settings = json.loads(str(npz["settings"]))
+        data, weights = npz["data"], npz["weights"]
+    del settings["order"]
+    old = tmp_path / "old.npz"
+    np.savez(old, data=data, weights=weights, settings=np.array(json.dumps(settings)))
+    assert KernelExplainer.load(old, model).order == 1
+    assert KernelExplainer.load(ex3.save(tmp_path / "cubic.npz"), model).order == 3

@@ -59,9 +59,9 @@ def estimate(
 ) -> Estimate:
     """Estimate the values of ``game`` with ``method`` within ``budget`` evaluations.
 
-    ``auto`` enumerates exactly when 2^M fits the budget, else runs paired KernelSHAP (the
-    linear fit, ``order=1``); ``order=3`` adds the third-order fit (fewer evaluations for the
-    same error, far more compute: see :mod:`seqshap.estimators.kernel`). ``budget`` is
+    ``auto`` enumerates exactly when 2^M fits the budget, else runs the kernel estimator with
+    its third-order fit (``order=3``, the default: fewer evaluations for the same error, see
+    :mod:`seqshap.estimators.kernel`); ``order=1`` is paired linear KernelSHAP. ``budget`` is
     an integer, None (:func:`default_budget`) or ``"auto"``: sample until the largest standard
     error is at most ``tol`` (default :data:`AUTO_TOL`) times the spread of the values, within
     ``max_budget`` evaluations (option, default :data:`AUTO_MAX_BUDGET`).
@@ -116,7 +116,7 @@ def estimate(
             rng,
             tol=tol,
             l1_reg=options.pop("l1_reg", False),
-            order=options.pop("order", 1),
+            order=options.pop("order", 3),
         )
     if method == "permutation":
         return permutation_shapley(game, budget, rng, tol=tol)

@@ -8,15 +8,19 @@ middle. This implementation spends a budget of coalition evaluations well:
 * whole sizes are enumerated from the borders inwards while the budget the kernel would give
   a size covers all of its subsets (as shap does); enumerated sizes carry their exact weight;
 * the rest is sampled in complementary pairs (z, ¬z) (Covert & Lee 2021), without replacement,
-  sizes drawn ∝ kernel mass, each sampled size weighted by its exact mass / number of samples
-  (post-stratification);
-* with ``order=3`` (opt-in) the regression also fits odd third-order Walsh terms, penalised
-  (:class:`_CubicBasis`): pairing already cancels every even-order interaction, and the odd
-  third-order ones are most of what is left of paired KernelSHAP's error. With every coalition
-  the values are still exactly Shapley's; on the bench games (``bench/bench_estimators.py``)
-  the error at equal budget is 0.5–0.8× the linear fit's, for 20–100× the fit's compute
-  (which is why it is not the default). Below 4M sampled pairs, and with
-  ``l1_reg``, the fit is the linear one (``order=1``, paired KernelSHAP);
+  each sampled size weighted by its exact mass / number of samples (post-stratification).
+  Sizes are drawn ∝ kernel mass for the linear fit, uniformly for the third-order one: the
+  leverage scores of the kernel regression are uniform over sizes (Leverage SHAP, Musco &
+  Witter 2025), and on the bench games uniform sizes lowered the third-order fit's error in
+  10 of 12 (game, budget) cells (e.g. 0.043 → 0.037 at 800 evaluations on the LSTM game);
+* with ``order=3`` (the default) the regression also fits odd third-order Walsh terms,
+  penalised (:mod:`seqshap.estimators._cubic`): pairing already cancels every even-order
+  interaction, and the odd third-order ones are most of what is left of paired KernelSHAP's
+  error. With every coalition the values are still exactly Shapley's. It is fitted on pair
+  differences with one Cholesky factorisation, and its jackknife by Woodbury downdates, so an
+  estimate costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
+  Below 4M sampled pairs, and with ``l1_reg``, the fit is the linear one (``order=1``,
+  paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
   each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
@@ -42,9 +46,9 @@ import re
 from math import comb
 
 import numpy as np
-import scipy.linalg
 
 from ..games.base import Game
+from ._cubic import CubicBasis, border_effects, choose_triples, fit_cubic, pair_up
 from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions
 
@@ -67,15 +71,13 @@ def kernel_shap(
     *,
     tol: float | None = None,
     l1_reg=False,
-    order: int = 1,
+    order: int = 3,
 ) -> Estimate:
     """Shapley values of ``game`` from at most ``budget`` evaluations (module docstring).
 
-    ``order=1`` (default) is paired KernelSHAP; ``order=3`` also fits odd third-order terms
-    (:class:`_CubicBasis`): 0.5–0.8× the error at equal budget on the bench games, but its fit
-    and jackknife cost 0.02 s (10 players) to 1 s (100 players) per estimate against
-    0.01–0.05 s, so it is opt-in: worth it when a model evaluation costs more than about
-    0.2 ms. ``l1_reg`` (shap's feature selection) implies ``order=1``.
+    ``order=3`` (default) fits odd third-order terms beside the linear ones
+    (:mod:`seqshap.estimators._cubic`); ``order=1`` is paired linear KernelSHAP. ``l1_reg``
+    (shap's feature selection) implies ``order=1``.
     """
     if order not in (1, 3):
         raise ValueError(f"order must be 1 or 3; received {order!r}.")
@@ -101,15 +103,15 @@ def kernel_shap(
             phi, np.zeros_like(phi), v0, vn, game.n_evaluations - start, "kernel", exact=True
         )
 
-    sampler = _PairSampler(m, rng)
+    third = order == 3 and m >= 3 and not (l1_reg is not False and l1_reg is not None)
+    sampler = _PairSampler(m, rng, sizes="uniform" if third else "mass")
     remaining = budget - used
     first = remaining if tol is None else min(remaining, max(2 * m + 2, 16 * m))
     sampler.plan_enumeration(first)
     z_en = sampler.enumerated()
     y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
     drawn = {"z": np.zeros((0, m), dtype=bool), "y": np.zeros((0, game.n_outputs)), "extras": {}}
-    selecting = l1_reg is not False and l1_reg is not None
-    basis = _CubicBasis(m) if order == 3 and m >= 3 and not selecting else None
+    effects = border_effects(z_en, y_en, delta) if third else None
 
     def advance(target_pairs: int) -> Round:
         new = sampler.sample_pairs(max(0, target_pairs - len(drawn["z"]) // 2))
@@ -118,12 +120,15 @@ def kernel_shap(
             drawn["y"] = np.concatenate([drawn["y"], game(new) - v0])
         # the third-order fit needs a few sampled pairs per player to estimate its terms and its
         # jackknife (at 9 pairs for 10 players: 96.5% coverage at 1.3 SE, heavy tails)
-        cubic = basis if len(drawn["z"]) // 2 >= MIN_PAIRS_PER_PLAYER * m else None
-        drawn["basis"] = cubic
-        phi, se, drawn["extras"] = _fit(
-            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, cubic
+        n_pairs = len(drawn["z"]) // 2
+        basis = None
+        if third and n_pairs >= MIN_PAIRS_PER_PLAYER * m:
+            triples = choose_triples(m, n_pairs + len(z_en) // 2, effects)
+            basis = CubicBasis(m, triples) if len(triples) else None
+        phi, se, drawn["extras"], drawn["basis"] = _fit(
+            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, basis
         )
-        return Round(phi, se, len(drawn["z"]) // 2, exhausted=sampler.exhausted)
+        return Round(phi, se, n_pairs, exhausted=sampler.exhausted)
 
     result, converged = sample_in_rounds(
         "kernel",
@@ -151,7 +156,7 @@ def kernel_shap(
             "n_enumerated": len(z_en),
             "n_sampled": len(drawn["z"]),
             "order": 1 if drawn.get("basis") is None else 3,
-            "n_terms": m if drawn.get("basis") is None else basis.n_terms,
+            "n_terms": m if drawn.get("basis") is None else drawn["basis"].n_terms,
             "tol": tol,
             "converged": converged,
             **se_extras,
@@ -163,9 +168,10 @@ def kernel_shap(
 class _PairSampler:
     """Plans border enumeration and draws complementary pairs without replacement."""
 
-    def __init__(self, m: int, rng: np.random.Generator):
+    def __init__(self, m: int, rng: np.random.Generator, sizes: str = "mass"):
         self.m = m
         self.rng = rng
+        self.by_mass = sizes == "mass"
         self.mass = kernel_size_mass(m)
         self.enumerated_half: list[int] = []  # h = min(s, M−s) enumerated
         self.seen: set[bytes] = set()  # pair keys when M > 63
@@ -191,7 +197,7 @@ class _PairSampler:
             self.exhausted = True
             return
         p = self.mass[self.free_half] * np.where(2 * self.free_half == m, 1, 2)
-        self.free_p = p / p.sum()
+        self.free_p = p / p.sum() if self.by_mass else np.full(len(p), 1.0 / len(p))
         # population of pairs in each free stratum
         self.population = np.array(
             [comb(m, int(h)) // (2 if 2 * h == m else 1) for h in self.free_half], dtype=float
@@ -296,7 +302,13 @@ def _weights(sampler: _PairSampler, z_en: np.ndarray, z_s: np.ndarray):
 
 
 def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
+    """(φ, SE, extras, basis used): the third-order fit with a ``basis`` (linear where its
+    normal matrix is not positive definite), else the linear fit or l1 selection."""
     w_en, w_s = _weights(sampler, z_en, z_s)
+    if basis is not None:
+        out = _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis)
+        if out is not None:
+            return (*out, basis)
     z = np.concatenate([z_en, z_s])
     w = np.concatenate([w_en, w_s])
     y = np.concatenate([y_en, y_s])
@@ -305,89 +317,48 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
         # deletion; the linearised variance of the refit on the selected players is reported
         phi, p, active = _select_and_solve(z, w, y, delta, l1_reg, m)
         se, extras = _sandwich_se(sampler, z_s, y_s, w_s, phi, p, active)
-        return phi, se, extras
-    if basis is None:
-        phi, _ = _solve(z, w, y, delta)
-        f_en, f_s, penalty = z_en.astype(float), z_s, None
-    else:
-        f_en, f_s = basis.features(z_en), basis.features(z_s)
-        penalty = basis.penalty(f_en, w_en, f_s, w_s)
-        phi = basis.solve(np.concatenate([f_en, f_s]), w, y, delta, penalty)
+        return phi, se, extras, None
+    phi, _ = _solve(z, w, y, delta)
     if sampler.exhausted or len(z_s) == 0:
         se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
-        return phi, se, {}
+        return phi, se, {}, None
+    f_en = z_en.astype(float)
     a_en = (f_en * w_en[:, None]).T @ f_en
     b_en = (f_en * w_en[:, None]).T @ y_en
-    if penalty is not None:
-        a_en = a_en + np.diag(penalty)
-    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, basis=basis, f_s=f_s)
+    var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi)
+    se, extras = t_scaled(np.sqrt(var), dof)
+    return phi, se, extras, None
+
+
+def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
+    """The third-order fit on pair differences (:mod:`seqshap.estimators._cubic`)."""
+    m = sampler.m
+    zp_en, dy_en = pair_up(z_en, y_en)
+    # both members of an enumerated pair carry the same weight (sizes h and M − h)
+    wp_en = w_en[:0] if len(z_en) == 0 else _weights(sampler, zp_en, z_s[:0])[0]
+    omega = sampler.mass.copy()
+    if m % 2 == 0:
+        omega[m // 2] /= 2.0
+    jackknife = not sampler.exhausted and len(z_s) > 0
+    out = fit_cubic(
+        basis,
+        zp_en,
+        dy_en,
+        wp_en,
+        z_s[0::2],
+        y_s[0::2] - y_s[1::2],
+        omega,
+        delta,
+        jackknife=jackknife,
+    )
+    if out is None:
+        return None
+    phi, var, dof = out
+    if not jackknife:
+        se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
+        return phi, se, {}
     se, extras = t_scaled(np.sqrt(var), dof)
     return phi, se, extras
-
-
-class _CubicBasis:
-    """Linear terms plus odd third-order Walsh terms, fitted with a ridge penalty on the latter.
-
-    Why: with complementary pairs, a game's even-order interactions cancel from the fit
-    (paired KernelSHAP is exact on any game with interactions of order ≤ 2), so what is left of
-    its error comes from odd interactions of order ≥ 3. In the Walsh basis χ_S(z) = Π_{j∈S}
-    (1 − 2 z_j), order 3 holds most of that energy in the games we measured (order 3 vs
-    orders 5 + 7 + …: 1.9e-3 vs 0.5e-3 on the README's LSTM game, 3.3e-3 vs 6e-5 on a GRU).
-    So the regression gets one column t_S(z) = χ_S(z) − 1 per triple S (zero at ∅, −2 at N)
-    beside z, and
-
-        min_{a, c}  Σ_z w(z) (u(z) − zᵀa − t(z)ᵀc)² + λ ‖c‖²   subject to  1ᵀa − 2·1ᵀc = Δ,
-
-    and the values are the Shapley values of the fitted game: φ_i = a_i − (2/3) Σ_{S∋i} c_S.
-    The linear part is not penalised, so the residual stays orthogonal to every additive game
-    and, with all coalitions, φ is exactly Shapley's for any λ (Shapley values are the
-    kernel-weighted linear projection, and projecting the fit gives the projection of u).
-    λ is relative: ``ridge`` times the mean diagonal of the linear block of the normal
-    equations. Triples: all of them while C(M,3) ≤ ``max_terms``, else those within a window of
-    consecutive players (neighbouring events interact), the widest window that fits.
-    """
-
-    def __init__(self, m: int, *, ridge: float = 1.0, max_terms: int = 600):
-        self.m = m
-        self.ridge = float(ridge)
-        window = m
-        while window > 2 and _n_window_triples(m, window) > max_terms:
-            window -= 1
-        self.window = window
-        self.triples = np.array(
-            [t for t in itertools.combinations(range(m), 3) if t[2] - t[0] < window], dtype=int
-        ).reshape(-1, 3)
-        q = len(self.triples)
-        self.n_terms = m + q
-        self.constraint = np.concatenate([np.ones(m), np.full(q, -2.0)])
-        self.readout = np.zeros((m, m + q))
-        self.readout[:, :m] = np.eye(m)
-        for col, t in enumerate(self.triples):
-            self.readout[t, m + col] = -2.0 / 3.0
-
-    def features(self, z: np.ndarray) -> np.ndarray:
-        x = 1.0 - 2.0 * z.astype(float)
-        t = self.triples
-        cubic = x[:, t[:, 0]] * x[:, t[:, 1]] * x[:, t[:, 2]] - 1.0
-        return np.concatenate([z.astype(float), cubic], axis=1)
-
-    def penalty(self, f_en, w_en, f_s, w_s) -> np.ndarray:
-        m = self.m
-        diag = (f_en[:, :m] ** 2 * w_en[:, None]).sum(0) + (f_s[:, :m] ** 2 * w_s[:, None]).sum(0)
-        pen = np.zeros(self.n_terms)
-        pen[m:] = self.ridge * max(float(diag.mean()), 1e-300)
-        return pen
-
-    def solve(self, f, w, y, delta, penalty) -> np.ndarray:
-        a = (f * w[:, None]).T @ f + np.diag(penalty)
-        b = (f * w[:, None]).T @ y
-        x = _solve_pd(a, np.column_stack([b, self.constraint]))
-        return self.readout @ _constrain(x, self.constraint, delta)
-
-
-def _n_window_triples(m: int, window: int) -> int:
-    """Triples i < j < k of 0..m−1 with k − i < window."""
-    return sum(comb(min(window - 1, m - 1 - i), 2) for i in range(m))
 
 
 def _constrain(x: np.ndarray, g: np.ndarray, delta: np.ndarray) -> np.ndarray:
@@ -399,9 +370,7 @@ def _constrain(x: np.ndarray, g: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return ab - ag * (gab - delta) / gag
 
 
-def _jackknife_variance(
-    sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25, basis=None, f_s=None
-):
+def _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi, chunk_bytes: int = 2**25):
     """Stratified delete-one-pair jackknife variance of φ̂ (M, k) and its Satterthwaite ν.
 
     Rows are interleaved pairs (z_0, ¬z_0, z_1, ¬z_1, ...). A pair of stratum h (sizes h and
@@ -413,15 +382,14 @@ def _jackknife_variance(
     with B_h, β_h the normal equations with stratum h reweighted by n_h/(n_h−1) and G_p, g_p the
     pair's own terms; (B_h − U Uᵀ)⁻¹ follows from B_h⁻¹ by Woodbury (U = √c_h [z, ¬z]).
     A stratum with a single pair has no within-stratum spread; its deletion (the stratum's
-    mass then missing) is its variance contribution, with one degree of freedom.
-    With a ``basis`` (``_CubicBasis``) the rows are its features ``f_s``, the constraint is
-    the basis' and each replicate is read out as values; ``a_en`` then includes the penalty.
+    mass then missing) is its variance contribution, with one degree of freedom. (The
+    third-order fit has its own, cheaper jackknife: :func:`._cubic.fit_cubic`.)
     """
     m, k = phi.shape
     h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1)).astype(int)
-    zf = z_s.astype(float) if basis is None else np.asarray(f_s, dtype=float)
+    zf = z_s.astype(float)
     p_dim = zf.shape[1]
-    g_vec = np.ones(m) if basis is None else basis.constraint
+    g_vec = np.ones(m)
     zp, zq = zf[0::2], zf[1::2]
     yp, yq = y_s[0::2], y_s[1::2]
     omega = sampler.mass.copy()
@@ -435,8 +403,7 @@ def _jackknife_variance(
     a_full = a_en + (zp * row_w[:, None]).T @ zp + (zq * row_w[:, None]).T @ zq
     b_full = b_en + sum(omega[g] / counts[g] * s_b[g] for g in strata)
     population = dict(zip(sampler.free_half.tolist(), sampler.population.tolist()))
-    # the ridge keeps the cubic system positive definite: Cholesky, no conditioning check
-    a_full_inv, invertible = _inv_sym(a_full) if basis is None else _inv_pd(a_full)
+    a_full_inv, invertible = _inv_sym(a_full)
     var = np.zeros((m, k))
     var_sq_over_dof = np.zeros((m, k))
     rows = max(1, chunk_bytes // (8 * p_dim * (p_dim + k + 4)))
@@ -483,8 +450,7 @@ def _jackknife_variance(
             )
             # A⁻¹ = B⁻¹ + B⁻¹U (I − UᵀB⁻¹U)⁻¹ UᵀB⁻¹
             x = rb + v @ (_inv_2x2(cap) @ (np.swapaxes(u, 1, 2) @ rb))
-            beta = _constrain(x, g_vec, delta)
-            reps[lo : lo + len(idx)] = beta if basis is None else basis.readout @ beta
+            reps[lo : lo + len(idx)] = _constrain(x, g_vec, delta)
         fpc = max(0.0, 1.0 - n_h / population.get(int(g), np.inf))
         if n_h > 1:
             v_h = fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
@@ -518,24 +484,6 @@ def _inv_2x2(a: np.ndarray) -> np.ndarray:
     if not ok.all():
         out[~ok] = np.linalg.pinv(a[~ok])
     return out
-
-
-def _solve_pd(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """A⁻¹ rhs for a symmetric positive (semi)definite A: Cholesky, else the pseudo-inverse."""
-    try:
-        factor = scipy.linalg.cho_factor(a, check_finite=False)
-        return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(a) @ rhs
-
-
-def _inv_pd(a: np.ndarray) -> tuple[np.ndarray, bool]:
-    """(A⁻¹, True) by Cholesky for a positive definite A, else (pseudo-inverse, False)."""
-    try:
-        factor = scipy.linalg.cho_factor(a, check_finite=False)
-        return scipy.linalg.cho_solve(factor, np.eye(len(a)), check_finite=False), True
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(a), False
 
 
 def _inv_sym(a: np.ndarray) -> tuple[np.ndarray, bool]:
