@@ -142,6 +142,7 @@ class RecurrentMaskedGame(MaskedGame):
         self.merge_states = True
         self.merge_every = MERGE_EVERY
         self._last_sorted = np.sort(self._last_step[self._last_step >= 0])
+        self._hash_mult = np.zeros(0, dtype=np.uint64)
         self.n_merged = 0  # groups merged that way
 
     def _probe_model(self) -> np.ndarray:
@@ -186,15 +187,31 @@ class RecurrentMaskedGame(MaskedGame):
 
     def _merge(self, state: State, n_groups: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Groups whose hidden states are bitwise equal: ``(canon, keep)`` (the canonical id of
-        each group, the representative group of each id), or None when none are."""
+        each group, the representative group of each id), or None when none are.
+
+        A 64-bit fingerprint of each group's state bytes finds the candidates (distinct
+        fingerprints: distinct states, so the usual case costs one 1-D sort); groups are merged
+        only if their bytes are equal."""
         rows = state_rows(self.model, state, n_groups * len(self.background))
         if rows is None:
             return None
-        _, keep, canon = np.unique(
-            rows.reshape(n_groups, -1), axis=0, return_index=True, return_inverse=True
-        )
+        per = rows.reshape(n_groups, -1)
+        pad = -per.shape[1] % 8
+        if pad:
+            per = np.pad(per, ((0, 0), (0, pad)))
+        words = np.ascontiguousarray(per).view(np.uint64)  # (G, W)
+        if len(self._hash_mult) < words.shape[1]:
+            gen = np.random.default_rng(len(self._hash_mult))  # fixed multipliers, any values
+            more = gen.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
+            self._hash_mult = np.concatenate([self._hash_mult, more])
+        finger = (words * self._hash_mult[: words.shape[1]]).sum(axis=1)  # wraps mod 2^64
+        _, keep, canon = np.unique(finger, return_index=True, return_inverse=True)
         if len(keep) == n_groups:
             return None
+        if not (words == words[keep[canon]]).all():  # a fingerprint collision: compare bytes
+            _, keep, canon = np.unique(words, axis=0, return_index=True, return_inverse=True)
+            if len(keep) == n_groups:
+                return None
         return canon.reshape(-1), keep
 
     def _sorted_keys(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
