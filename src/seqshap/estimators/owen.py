@@ -322,33 +322,33 @@ def owen_blocks(
        ``R`` the blocks before ``B`` in a uniformly random order of the blocks, ``π`` a random
        ordering of ``B``'s leaves that respects its sub-tree. One sample is one ordering and
        costs ``|B| − 1`` evaluations: its two ends ``v(R)`` and ``v(R ∪ B)`` come from step 1.
+       ``B``'s position in the order of the blocks (``|R|``) is stratified: spread evenly over
+       a round's samples from a random start (each sample's position is still uniform).
     3. The marginals of one ordering sum to ``D = v(R ∪ B) − v(R)``, whose mean ``φ_B`` is
-       known: a control variate. ``φ̂_i = m̄_i − β_i (D̄ − φ_B)`` with ``Σ_i β_i = 1``, so
-       ``Σ_{i∈B} φ̂_i = φ_B`` exactly (efficiency holds exactly, block by block). From
-       :data:`CV_MIN_SAMPLES` samples on ``β_i = cov(m_i, D) / var(D)`` (residuals ``m_i −
-       β_i D`` with ``ν = n − 2`` degrees of freedom), below it ``β_i = 1/|B|`` (``ν = n − 1``).
-    4. Standard errors: each leaf's residual variance is moderated towards its block's mean
-       variance with weight :data:`PRIOR_DOF` (Smyth 2004), t-scaled by ``ν`` (not ``ν +
-       PRIOR_DOF``: the leaves of a block share each sample's context, so the block's mean
-       variance is no better known than a leaf's), and floored in quadrature at the value
-       function's resolution
-       (:attr:`seqshap.games.Game.resolution`): a difference smaller than the model's
-       arithmetic resolves is rounding, not estimation error.
-    5. Rounds: a block starts with ``min_samples`` samples when they are cheap (they cost at
-       most :data:`FIRST_SHARE` of one sample of every block; ``costs`` (M,) are the players'
-       costs as in :attr:`seqshap.games.Game.player_costs`, by default the game's; every block
-       when neither gives costs; ``first_samples``, one count per block, replaces the rule,
-       e.g. to replay an allocation at 20× its size),
-       else with what that share buys, at least :data:`MIN_BLOCK_SAMPLES`. Then each block
-       whose largest standard error exceeds ``tol`` × the spread of all values gets the samples
-       that the ``1/√n`` law says it needs (at most 4× its samples a round), until every block
-       meets the target or the budget runs out. A block with fewer than ``min_samples`` samples
-       meets it only when every marginal contribution it drew is within the target and its
-       standard errors' 95% upper bound (``SE · √(ν / χ²_{0.05,ν})``, 16× at ``ν = 1``) is
-       too: a costly block stops after two samples only where its values are negligible (on
-       the AReM GRU, events the model has forgotten), not because two samples happened to
-       agree (``tol=None``: spend the whole budget, the same
-       number of new samples in every block). ``extras["converged"]`` says which.
+       known: ``φ̂_i = m̄_i − (D̄ − φ_B) / |B|``, so ``Σ_{i∈B} φ̂_i = φ_B`` exactly (efficiency
+       holds exactly, block by block).
+    4. Standard errors: the variance of each leaf's residuals ``m_i − D / |B|`` within the
+       positions (``ν = n − #positions`` degrees of freedom once every position has about two
+       samples, else the plain variance with ``ν = n − 1``), moderated towards its block's
+       mean with weight :data:`PRIOR_DOF` (Smyth 2004), t-scaled by ``ν`` (not ``ν +
+       PRIOR_DOF``: the leaves of a block share each sample's context, so the block's mean is
+       no better known than a leaf's), and floored in quadrature at the value function's
+       resolution (:attr:`seqshap.games.Game.resolution`): a difference smaller than the
+       model's arithmetic resolves is rounding, not estimation error.
+    5. Rounds: a block starts with ``min_samples`` samples when they are cheap, costing at most
+       :data:`FIRST_SHARE` of one sample of every block (``costs`` (M,): the players' costs as
+       in :attr:`seqshap.games.Game.player_costs`, by default the game's; without costs every
+       block is cheap), else with what that share buys, at least :data:`MIN_BLOCK_SAMPLES`
+       (``first_samples``, one count per block, replaces this rule, e.g. to replay an
+       allocation at 20× its size). Then each block whose largest standard error exceeds
+       ``tol`` × the spread of all values gets the samples that the ``1/√n`` law says it needs
+       (at most 4× its samples a round), until every block meets the target or the budget
+       runs out (``extras["converged"]`` says which). A block with fewer than ``min_samples``
+       samples meets it only if every marginal it drew is within the target and its standard
+       errors' 95% upper bound (``SE · √(ν / χ²_{0.05,ν})``, 16× at ``ν = 1``) is too: a
+       costly block stops after two samples only where its values are negligible (on the AReM
+       GRU, events the model has forgotten), not because two samples happened to agree.
+       ``tol=None`` spends the whole budget, the same number of new samples in every block.
 
     Why blocks: on a recurrent prefix tree a coalition costs the steps after its first
     differing event, so a marginal of an event ``t`` steps back costs ``≈ t`` steps whatever
@@ -365,8 +365,8 @@ def owen_blocks(
     rounding; heavy-tailed marginals, mostly near zero and rarely not, gave standard errors up
     to 30× too small). Now 0.975–0.998 over seeds (``bench/bench_long.py``). On small games
     against exact values (``tests/test_owen.py``) ``φ̂ ± 1.96 SE`` covers 95% of the values of
-    a dense game and 92–93% of a small RNN's skewed ones; estimated control-variate
-    coefficients (6–8 samples) had cut the latter to 78%, random block positions to 90%.
+    a dense game and 92–93% of a small RNN's skewed ones; control-variate coefficients
+    estimated from 6–8 samples had cut the latter to 78%, unstratified positions to 90%.
 
     The budget counts evaluations: ``2^c`` for step 1 plus ``|B| − 1`` per ordering.
 
