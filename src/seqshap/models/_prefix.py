@@ -66,8 +66,16 @@ def state_rows(model: RecurrentModel, state: State, n_rows: int) -> np.ndarray |
     parts = []
     for leaf in leaves:
         if type(leaf).__module__.startswith("torch"):
-            leaf = leaf.detach().cpu().numpy()
-        if not isinstance(leaf, np.ndarray) or leaf.ndim <= axis or leaf.shape[axis] != n_rows:
+            leaf = leaf.detach().cpu()
+            if str(leaf.dtype) == "torch.bfloat16":  # no numpy type; float32 holds it exactly
+                leaf = leaf.float()
+            leaf = leaf.numpy()
+        elif not isinstance(leaf, np.ndarray):
+            try:  # other frameworks' tensors (TensorFlow, JAX) convert on the host
+                leaf = np.asarray(leaf)
+            except (TypeError, ValueError):
+                return None
+        if leaf.dtype == object or leaf.ndim <= axis or leaf.shape[axis] != n_rows:
             return None
         rows = np.ascontiguousarray(np.moveaxis(leaf, axis, 0)).reshape(n_rows, -1)
         parts.append(rows.view(np.uint8).reshape(n_rows, -1))
