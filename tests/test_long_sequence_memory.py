@@ -126,3 +126,22 @@ def test_chains_valued_in_pieces_give_the_same_values(monkeypatch):
     assert game.n_model_calls - calls > 3 * calls
     np.testing.assert_array_equal(pieces.values, whole.values)
     np.testing.assert_array_equal(pieces.std_errors, whole.std_errors)
+
+
+def test_custom_players_may_bring_sparse_masks(rng):
+    """explainer.game(players=...) takes SparseMasks as they are (checked, not densified)."""
+    from seqshap.sequence import Players
+
+    t_len, d = 30, 2
+    fast, _ = _rnn(d)
+    x = rng.normal(size=(t_len, d))
+    rows = [range(t_len - 10, t_len), range(0, t_len - 10)]
+    masks = SparseMasks.from_products(rows, [range(d)] * 2, (t_len, d))
+    ex = SequenceExplainer(fast, np.zeros(d))
+    game = ex.game(x, players=Players(["recent", "older"], masks, "window"))
+    assert game.masks is masks
+    dense = ex.game(x, players=Players(["recent", "older"], np.asarray(masks), "window"))
+    z = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=bool)
+    np.testing.assert_allclose(game(z), dense(z), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="players.masks must be a boolean array"):
+        ex.game(x[:-1], players=Players(["recent", "older"], masks, "window"))
