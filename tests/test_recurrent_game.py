@@ -377,3 +377,38 @@ def test_state_rows_compare_states_bitwise_in_any_layout():
         assert (rows[0] == rows[1]).all() and not (rows[0] == rows[2]).all()
     assert state_rows(model, h, 4) is None
     assert state_rows(model, {"h": h}, 3) is None
+
+
+@pytest.mark.parametrize("call_cost", [64, 512])
+def test_runs_waste_at_most_call_cost_and_change_no_value(models, call_cost):
+    """Chains of one-event changes over 60 events (two new prefixes a step, as the samples of an
+    old time block): the segments a run joins cost at most ``call_cost`` row-steps more, summed
+    over the run, than runs of their own would; the values equal those of unjoined segments
+    (``call_cost=0``), and the row-steps are what the plan says."""
+    fast, _ = models
+    rng = np.random.default_rng(5)
+    t_len = 60
+    x, bg = rng.normal(size=(t_len, D)), rng.normal(size=(2, t_len, D))
+    masks = event_players(t_len, D, 0).masks
+    ranks = np.argsort(rng.random((2, t_len)), axis=1)
+    z = (ranks[:, None, :] < np.arange(1, t_len)[None, :, None]).reshape(-1, t_len)
+    games = [RecurrentMaskedGame(fast, x, bg, masks, call_cost=c) for c in (0, call_cost)]
+    for g in games:
+        g.merge_states = False  # the plan alone
+    ref, got = games[0](z), games[1](z)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    g = games[1]
+    order, div, _ = g._prefix_tree(z)
+    n_seg = len(g._starts)
+    n_groups = 1 + np.cumsum(np.bincount(div, minlength=n_seg + 1))[:n_seg]
+    plan = g._plan(n_groups)
+    assert len(plan) > 1
+    m, steps, j0 = len(bg), 0, 0
+    for a, b, j, _ in plan:
+        waste = sum(
+            (n_groups[j] - n_groups[i]) * m * (g._ends[i] - g._starts[i]) for i in range(j0, j + 1)
+        )
+        assert waste <= call_cost
+        steps += int(n_groups[j]) * m * (b - a)
+        j0 = j + 1
+    assert g.n_steps == steps < games[0].n_steps + len(plan) * call_cost
