@@ -281,6 +281,37 @@ def test_prefix_cache_reuses_prefixes_and_changes_nothing(models):
     assert cache._start(x[0]) == (0, None)
 
 
+@pytest.mark.parametrize(("cached", "calls"), [(1, 1), (18, 2)])
+def test_prefix_cache_joins_rows_whose_prefix_saves_little(models, cached, calls):
+    """Two rows with a cached prefix, two without: a prefix of 1 step (the probe's) is not
+    worth a second call over the other 19 steps, so all four rows run in one call; 18 cached
+    steps of 20 are (2 · 18 row-steps saved > 2 steps of a call). Same scores and states."""
+    from seqshap.models import RecurrentCallableModel
+    from seqshap.models._prefix import STEP_COST, PrefixCache
+
+    fast, _ = models
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(4, 20, D))
+    assert (cached * 2 <= STEP_COST * (20 - cached)) == (calls == 1)
+    ref_scores, ref_state = fast.forward(x, None)
+    seen = []
+
+    def counted(a, h=None):
+        seen.append(a.shape)
+        return fast.forward(a, h)
+
+    cache = PrefixCache(RecurrentCallableModel(counted))
+    s0, st0 = fast.forward(x[:2, :cached], None)
+    cache.remember(x[:2, :cached], s0, st0)
+    perm = np.array([1, 3, 0, 2])
+    got_scores, got_state = cache.forward(x[perm], None)
+    assert len(seen) == calls
+    np.testing.assert_allclose(got_scores, ref_scores[perm], rtol=0, atol=1e-12)
+    want = fast.take_state(ref_state, perm)
+    for a, b in zip(_leaves(got_state), _leaves(want)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
+
+
 def _leaves(state):
     if isinstance(state, tuple | list):
         return [leaf for s in state for leaf in _leaves(s)]
@@ -412,3 +443,21 @@ def test_runs_waste_at_most_call_cost_and_change_no_value(models, call_cost):
         steps += int(n_groups[j]) * m * (b - a)
         j0 = j + 1
     assert g.n_steps == steps < games[0].n_steps + len(plan) * call_cost
+
+
+def test_empty_and_full_values_are_kept_from_a_request(models, data):
+    """A request holding ∅ and N: empty_value and full_value (and so resolution) then cost
+    no model call, and equal what a call of their own gives."""
+    fast, _ = models
+    x, bg, w = data
+    players = event_players(T, D, 0)
+    game = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w)
+    game(all_coalitions(T))
+    calls = game.n_model_calls
+    empty, full = game.empty_value, game.full_value
+    assert game.n_model_calls == calls
+    own = RecurrentMaskedGame(fast, x, bg, players.masks, weights=w)
+    before = own.n_model_calls
+    np.testing.assert_allclose(empty, own.empty_value, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(full, own.full_value, rtol=0, atol=1e-12)
+    assert own.n_model_calls == before + 2

@@ -334,7 +334,14 @@ class RecurrentMaskedGame(MaskedGame):
         values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
         inv = np.empty(c, dtype=np.int64)
         inv[order] = prev_ids
-        return values[inv]
+        out = values[inv]
+        # v(∅) and v(N) when requested among others (the quotient game of time blocks holds
+        # both): kept, so that empty_value / full_value (read by resolution) cost no model call
+        if self._empty is None and (empty := np.flatnonzero(~z.any(axis=1))).size:
+            self._empty = out[empty[0]].copy()
+        if self._full is None and (full := np.flatnonzero(z.all(axis=1))).size:
+            self._full = out[full[0]].copy()
+        return out
 
     def _segment_cover(self, z: np.ndarray, a: int, b: int) -> np.ndarray:
         """``(g, (b − a) · d)``: the cells of steps ``a..b−1`` that coalitions ``z`` cover
