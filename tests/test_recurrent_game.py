@@ -119,6 +119,25 @@ def test_many_players_span_several_key_words(models, n_players):
     assert g_fast.n_steps < len(z) * len(bg) * t_len
 
 
+@pytest.mark.parametrize("n_players", [5, 62, 130])
+def test_packed_keys_are_the_sums_of_the_layout_bits(models, n_players):
+    """The prefix keys packed 8 bits a byte equal their definition: key_w = Σ z_p bit_p over
+    the players and bit values of word w (python integers, no overflow)."""
+    fast, _ = models
+    rng = np.random.default_rng(n_players + 1)
+    t_len = 40
+    masks = np.zeros((n_players, t_len, D), dtype=bool)
+    for i in range(n_players - 1):  # the last player covers nothing
+        masks[i, rng.integers(t_len), rng.integers(D)] = True
+    game = RecurrentMaskedGame(fast, rng.normal(size=(t_len, D)), np.zeros((1, t_len, D)), masks)
+    z = rng.random((50, n_players)) < 0.5
+    keys, order = game._sorted_keys(z)
+    for w, (players, bits) in enumerate(zip(game._word_players, game._word_bits)):
+        want = [sum(int(b) for p, b in zip(players, bits) if row[p]) for row in z]
+        assert keys[:, w].tolist() == want
+    assert sorted(map(tuple, keys.tolist())) == [tuple(k) for k in keys[order].tolist()]
+
+
 def test_probe_runs_one_step_only(models, data):
     """Building the game checks the model on the first step of x, not on all T steps."""
     fast, plain = models

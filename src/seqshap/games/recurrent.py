@@ -143,6 +143,8 @@ class RecurrentMaskedGame(MaskedGame):
         self.merge_every = MERGE_EVERY
         self._last_sorted = np.sort(self._last_step[self._last_step >= 0])
         self._hash_mult = np.zeros(0, dtype=np.uint64)
+        self._key_cols: np.ndarray | None = None  # see _sorted_keys
+        self._key_valid: np.ndarray | None = None
         self.n_merged = 0  # groups merged that way
 
     def _probe_model(self) -> np.ndarray:
@@ -215,9 +217,16 @@ class RecurrentMaskedGame(MaskedGame):
         return canon.reshape(-1), keep
 
     def _sorted_keys(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = np.zeros((len(z), len(self._word_bits)), dtype=np.int64)
-        for w, (players, bits) in enumerate(zip(self._word_players, self._word_bits)):
-            keys[:, w] = z[:, players].view(np.uint8) @ bits  # exact: distinct powers of 2
+        if self._key_cols is None:  # word w, bit 63 − i: column cols[64 w + i] (i ≥ 2)
+            cols = np.zeros((len(self._word_players), 64), dtype=np.int64)
+            valid = np.zeros(cols.shape, dtype=bool)
+            for w, players in enumerate(self._word_players):
+                cols[w, 2 : 2 + len(players)] = players
+                valid[w, 2 : 2 + len(players)] = True
+            self._key_cols, self._key_valid = cols.reshape(-1), valid.reshape(-1)
+        # the key words Σ z_p bit_p, packed 8 bits a byte (3x faster than a uint8 @ int64)
+        bits = np.take(z, self._key_cols, axis=1) & self._key_valid
+        keys = np.ascontiguousarray(np.packbits(bits, axis=1)).view(">u8").astype(np.int64)
         if keys.shape[1] == 1:
             return keys, np.argsort(keys[:, 0], kind="stable")
         return keys, np.lexsort(keys.T[::-1])
