@@ -359,3 +359,31 @@ def test_owen_blocks_standard_errors_are_floored_at_the_games_resolution():
     assert np.all(est.std_errors[[2, 3, 4, 5, 6, 8, 9]] <= 1.01e-7)  # dummies: the floor alone
     np.testing.assert_array_equal(est.extras["resolution"], [1e-7])
     np.testing.assert_allclose(est.values[:, 0], [1, 2, 0, 0, 0, 0, 0, 0, 0, 0], atol=1e-12)
+
+
+def test_owen_blocks_value_the_quotient_with_the_first_round():
+    """The 2^c block coalitions go in the first round's request, not in one of their own (on
+    the prefix tree the samples' contexts share their prefixes with them), and the block
+    values read from that request are the quotient game's Shapley values."""
+    game = _game(10, seed=2)
+    requests = []
+
+    def fn(z):
+        requests.append(z.copy())
+        return game.fn(z)
+
+    counted = FunctionGame(fn, 10)
+    requests.clear()  # FunctionGame's probe
+    est = owen_blocks(counted, BLOCKS, 10**6, np.random.default_rng(3), tol=0.05)
+    c = len(BLOCKS)
+    cover = np.zeros((c, 10), dtype=bool)
+    for j, block in enumerate(BLOCKS):
+        cover[j, block] = True
+    subsets = ((np.arange(2**c)[:, None] >> np.arange(c)) & 1).astype(bool)
+    quotient = (subsets.astype(int) @ cover.astype(int)) > 0
+    np.testing.assert_array_equal(requests[0][: 2**c], quotient)
+    assert len(requests[0]) > 2**c  # the first round's chains in the same request
+    assert not any(len(r) == 2**c and (r == quotient).all() for r in requests[1:])
+    np.testing.assert_allclose(
+        est.extras["block_values"], _quotient_shapley(game, BLOCKS), rtol=0, atol=1e-12
+    )

@@ -414,21 +414,29 @@ def owen_blocks(
                 f"{MIN_BLOCK_SAMPLES} samples per block {least - 2**c:,} more ({least:,} in "
                 "all). Raise the budget or use fewer, smaller blocks."
             )
-    # 1. the quotient game, exactly
+    # 1. the quotient game, exactly: valued in one request with the first round's samples
+    # (their contexts share prefixes with it on a prefix-state game; no draw depends on it)
     subsets = bits_to_coalitions(np.arange(2**c, dtype=np.int64), c)
-    root = game((subsets.astype(np.float32) @ cover.astype(np.float32)) > 0)
+    quotient = (subsets.astype(np.float32) @ cover.astype(np.float32)) > 0
     w_in, w_out = shapley_size_weights(c)
     n_in = subsets.sum(axis=1)
-    phi_block = subsets.T.astype(float) @ (w_in[n_in, None] * root)
-    phi_block -= (~subsets).T.astype(float) @ (w_out[n_in, None] * root)
-    resolution = np.broadcast_to(np.asarray(game.resolution, dtype=float), (k,))
     values = np.zeros((m, k))
     errors = np.zeros((m, k))
     dof = np.full((m, k), np.inf)
     errors_raw = np.zeros((m, k))
-    for j in range(c):
-        if sizes[j] == 1:
-            values[leaves[j][0]] = phi_block[j]
+    root = phi_block = resolution = None
+
+    def solve_quotient(root_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        phi = subsets.T.astype(float) @ (w_in[n_in, None] * root_values)
+        phi -= (~subsets).T.astype(float) @ (w_out[n_in, None] * root_values)
+        for j in range(c):
+            if sizes[j] == 1:
+                values[leaves[j][0]] = phi[j]
+        # v(∅) and v(N) are among the quotient's coalitions: a game that keeps them (the
+        # recurrent one) answers resolution without another model call
+        res = np.broadcast_to(np.asarray(game.resolution, dtype=float), (k,))
+        return phi, res
+
     # 2. leaves inside the blocks: orderings that respect each block's sub-tree
     tables = {
         j: _ancestor_table(
@@ -462,7 +470,11 @@ def owen_blocks(
             ranks = np.argsort(perms, axis=1)
             plans.append((j, n, r_int, ranks, base))
             where[j].append(pos)
-        vals = _value_chains(game, [(leaves[j], r, b) for j, _, _, r, b in plans])
+        head = quotient if root is None else None
+        head_vals, vals = _value_chains(game, [(leaves[j], r, b) for j, _, _, r, b in plans], head)
+        if root is None:
+            root = head_vals
+            phi_block, resolution = solve_quotient(root)
         offset = 0
         for j, n, r_int, ranks, _ in plans:
             size, rows = int(sizes[j]), len(ranks)
@@ -514,6 +526,9 @@ def owen_blocks(
             scale = left / max(cost, 1)
             extra = {j: int(n * scale) for j, n in extra.items()}
         want = {j: done[j] + extra.get(j, 0) for j in sampled}
+    if root is None:  # no block of more than one leaf: nothing was sampled
+        root = game(quotient)
+        phi_block, resolution = solve_quotient(root)
     return Estimate(
         values,
         errors,
@@ -540,14 +555,21 @@ def owen_blocks(
 CHAIN_CELLS = 2**24
 
 
-def _value_chains(game: Game, chains: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+def _value_chains(
+    game: Game,
+    chains: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    head: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Values ``(Σ n (|B| − 1), k)`` of the chains ``(leaves of B, ranks (n, |B|), base (n, M))``:
     for each sample, the coalitions ``base ∪ {leaves of rank < r}``, ``r = 1 … |B| − 1``, in
     order. Built and valued in pieces of at most :data:`CHAIN_CELLS` cells (pieces of several
-    chains share one call)."""
+    chains share one call). ``head`` (h, M): coalitions valued in the first piece; returns
+    (their values or None, the chains' values)."""
     m = game.n_players
     limit = max(1, CHAIN_CELLS // m)
     parts, pending, n_pending = [], [], 0
+    if head is not None:
+        pending, n_pending = [head], len(head)
     for leaves, ranks, base in chains:
         width = len(leaves) - 1
         total = len(ranks) * width
@@ -563,7 +585,10 @@ def _value_chains(game: Game, chains: list[tuple[np.ndarray, np.ndarray, np.ndar
                 pending, n_pending = [], 0
     if pending:
         parts.append(game(np.concatenate(pending)))
-    return np.concatenate(parts) if parts else np.zeros((0, game.n_outputs))
+    out = np.concatenate(parts) if parts else np.zeros((0, game.n_outputs))
+    if head is None:
+        return None, out
+    return out[: len(head)], out[len(head) :]
 
 
 def _first_samples(
