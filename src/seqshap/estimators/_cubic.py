@@ -214,25 +214,14 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
     ``variance`` and ``dof`` are None without ``jackknife``.
     """
     m, k = basis.m, len(delta)
-    sizes = z_s.sum(1)
-    h = np.minimum(sizes, m - sizes).astype(int)
-    counts = np.bincount(h, minlength=m + 1)
-    w_s = omega[h] / np.maximum(counts[h], 1)
-    # rows √(w/2)·d: the normal matrix is their Gram matrix; d_s = rows_s / √(w_s/2)
-    rows = basis.differences(np.concatenate([z_en, z_s]), np.sqrt(np.r_[w_en, w_s] / 2))
-    d_s = rows[len(z_en) :] / np.sqrt(w_s / 2)[:, None]
-    g = basis.constraint
-    total = w_en.sum() + w_s.sum()  # Σ over pairs of the row weight = Σ_rows w z_i² for any i
-    penalty = np.zeros(basis.n_terms)
-    penalty[m:] = basis.ridge * max(total, 1e-300)
-    a = scipy.linalg.blas.dsyrk(1.0, rows, trans=1)  # upper triangle of rowsᵀ rows
-    # + μ ggᵀ with g = (1, −2): block-constant, written into the upper triangle that is read
-    mu = total / 2
-    a[:m, :m] += mu
-    a[:m, m:] -= 2 * mu
-    a[m:, m:] += 4 * mu
-    a[np.diag_indices_from(a)] += penalty
-    b = rows.T @ (np.concatenate([dy_en, dy_s]) * np.sqrt(np.r_[w_en, w_s] / 2)[:, None])
+    a, b, g, d_s, w_s, h, counts = _normal_equations(basis, z_en, dy_en, w_en, z_s, dy_s, omega)
+    if _RIDGE_GRID is not None and len(z_s) > 0:
+        a = min(
+            (_with_ridge(a, basis, w_en, w_s, f) for f in _RIDGE_GRID),
+            key=lambda a_f: _loo_score(a_f, b, g, d_s, dy_s, w_s, delta),
+        )
+    else:
+        a = _with_ridge(a, basis, w_en, w_s, 1.0)
     try:  # A = UᵀU (upper triangle only)
         upper, _ = scipy.linalg.cho_factor(a, lower=False, check_finite=False)
     except np.linalg.LinAlgError:
@@ -285,6 +274,66 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
     return phi, var, dof
+
+
+#: not kept (README, "Estimators"): the ridge chosen per fit among these multiples by
+#: leave-one-pair-out error (:func:`_loo_score`), held fixed inside the jackknife
+_RIDGE_GRID: tuple[float, ...] | None = None
+
+
+def _normal_equations(basis, z_en, dy_en, w_en, z_s, dy_s, omega):
+    """A (upper triangle, before the ridge), b, g, sampled differences d_s, their weights, strata."""
+    m = basis.m
+    sizes = z_s.sum(1)
+    h = np.minimum(sizes, m - sizes).astype(int)
+    counts = np.bincount(h, minlength=m + 1)
+    w_s = omega[h] / np.maximum(counts[h], 1)
+    # rows √(w/2)·d: the normal matrix is their Gram matrix; d_s = rows_s / √(w_s/2)
+    rows = basis.differences(np.concatenate([z_en, z_s]), np.sqrt(np.r_[w_en, w_s] / 2))
+    d_s = rows[len(z_en) :] / np.sqrt(w_s / 2)[:, None]
+    g = basis.constraint
+    total = w_en.sum() + w_s.sum()  # Σ over pairs of the row weight = Σ_rows w z_i² for any i
+    a = scipy.linalg.blas.dsyrk(1.0, rows, trans=1)  # upper triangle of rowsᵀ rows
+    # + μ ggᵀ with g = (1, −2): block-constant, written into the upper triangle that is read
+    mu = total / 2
+    a[:m, :m] += mu
+    a[:m, m:] -= 2 * mu
+    a[m:, m:] += 4 * mu
+    b = rows.T @ (np.concatenate([dy_en, dy_s]) * np.sqrt(np.r_[w_en, w_s] / 2)[:, None])
+    return a, b, g, d_s, w_s, h, counts
+
+
+def _with_ridge(a, basis, w_en, w_s, factor):
+    """A + diag(0, λ) with λ = factor × ridge × Σ weights (a copy)."""
+    out = a.copy()
+    idx = np.arange(basis.m, basis.n_terms)
+    out[idx, idx] += factor * basis.ridge * max(w_en.sum() + w_s.sum(), 1e-300)
+    return out
+
+
+def loo_score(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta) -> float:
+    """The leave-one-pair-out score (:func:`_loo_score`) of the fit with ``basis``."""
+    a, b, g, d_s, w_s, _, _ = _normal_equations(basis, z_en, dy_en, w_en, z_s, dy_s, omega)
+    return _loo_score(_with_ridge(a, basis, w_en, w_s, 1.0), b, g, d_s, dy_s, w_s, delta)
+
+
+def _loo_score(a, b, g, d_s, dy_s, w_s, delta) -> float:
+    """Kernel-weighted leave-one-pair-out prediction error of the pair differences:
+    Σ_p w_p ‖e_p / (1 − h_p)‖², h_p the pair's leverage under the constrained fit (the refit
+    without pair p keeps the other weights: plain leave-one-out, not the jackknife's)."""
+    try:
+        upper, _ = scipy.linalg.cho_factor(a, lower=False, check_finite=False)
+    except np.linalg.LinAlgError:
+        return np.inf
+    solve = scipy.linalg.solve_triangular
+    x = scipy.linalg.cho_solve((upper, False), np.column_stack([b, g]), check_finite=False)
+    k = len(delta)
+    beta = x[:, :k] - x[:, k:] * ((g @ x[:, :k] - delta) / (g @ x[:, k]))[None, :]
+    c = solve(upper, d_s.T, trans="T", lower=False, check_finite=False)  # (p, N)
+    g_w = solve(upper, g, trans="T", lower=False, check_finite=False)
+    lev = (w_s / 2) * ((c * c).sum(0) - (g_w @ c) ** 2 / (g_w @ g_w))
+    e = (dy_s - d_s @ beta) / np.maximum(1.0 - lev, 1e-6)[:, None]
+    return float((w_s[:, None] * e**2).sum())
 
 
 def _replicates_by_pairs(c_h, rhs_h, om, r_e_h, g_e_h, r_x, g_x):
