@@ -9,7 +9,8 @@ each variant is the default (``estimate(game, "auto")``) with one design switche
   evaluations; then pooled with the random pairs by size (post-stratified weights);
 * ``ridge by LOO``: the third-order fit's ridge chosen per fit among 0.3, 1 and 3 times the
   default by the kernel-weighted leave-one-pair-out error of the pair differences;
-* ``terms by LOO``: one or two third-order terms per sampled pair, chosen the same way.
+* ``terms by LOO``: one or two third-order terms per sampled pair, chosen the same way;
+* ``ridge and terms by LOO``: both (the ridge chosen for each candidate set of terms).
 
 Printed per variant: the summary lines of ``bench_estimators.py`` (evaluations to 5% against
 the best peer, error ratios at 400/800/1,600, coverage) and the error row beside the default's.
@@ -33,24 +34,30 @@ import bench_estimators as base  # noqa: E402
 
 from seqshap.estimators import _cubic, kernel  # noqa: E402
 
+CHAIN = (kernel, "_CHAIN_PAIRS", True)
+RIDGE = (_cubic, "_RIDGE_GRID", (0.3, 1.0, 3.0))
+TERMS = (kernel, "_TERMS_GRID", (1.0, 2.0))
 VARIANTS = {
-    "chain pairs": (kernel, "_CHAIN_PAIRS", True),
-    "ridge by LOO": (_cubic, "_RIDGE_GRID", (0.3, 1.0, 3.0)),
-    "terms by LOO": (kernel, "_TERMS_GRID", (1.0, 2.0)),
+    "chain pairs": [CHAIN],
+    "ridge by LOO": [RIDGE],
+    "terms by LOO": [TERMS],
+    "ridge and terms by LOO": [RIDGE, TERMS],
 }
 
 
-def switched(module, name: str, value):
-    """``estimate(game, "auto")`` with ``module.name = value`` during the call."""
+def switched(*switches):
+    """``estimate(game, "auto")`` with ``module.name = value`` for each switch during the call."""
     run = base.run_seqshap("auto")
 
     def call(v, m, budget, seed):
-        old = getattr(module, name)
-        setattr(module, name, value)
+        old = [getattr(module, name) for module, name, _ in switches]
+        for module, name, value in switches:
+            setattr(module, name, value)
         try:
             return run(v, m, budget, seed)
         finally:
-            setattr(module, name, old)
+            for (module, name, _), value in zip(switches, old):
+                setattr(module, name, value)
 
     return call
 
