@@ -1,13 +1,14 @@
-"""Designs of the kernel estimator that were measured and not kept as the default (README,
-"Estimators"; ``bench/bench_estimator_variants.py``): tested from theory so that their numbers
-measure what they say.
+"""Designs of the kernel estimator measured against each other (README, "Estimators";
+``bench/bench_estimator_variants.py``), tested from theory so that their numbers measure what
+they say.
 
 * chain pairs: the pairs (z_j, ¬z_j) of one ordering's chain are the chains of the ordering and
   of its reverse, nested, new to the sampler, and with M − 1 of them the linear fit is exact on
   any game of order ≤ 2;
-* the leave-one-pair-out score equals brute-force refits without each pair;
-* with the ridge or the number of terms chosen by that score, efficiency stays exact and a
-  fully sampled game gives exact values.
+* the leave-one-pair-out score equals brute-force refits without each pair, and the default
+  fit takes the ridge of its grid with the smallest such score;
+* with a fixed ridge, or the number of terms also chosen by that score, efficiency stays exact
+  and a fully sampled game gives exact values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from conftest import table_game_fn
 
 from seqshap import FunctionGame
 from seqshap.estimators import _cubic, estimate, kernel
-from seqshap.estimators._cubic import CubicBasis, loo_score, window_triples
+from seqshap.estimators._cubic import CubicBasis, fit_cubic, loo_score, window_triples
 from seqshap.estimators.kernel import _PairSampler, _weights, kernel_size_mass
 from seqshap.testing import brute_force_shapley
 
@@ -80,26 +81,35 @@ def test_leave_one_pair_out_score_equals_brute_force_refits():
     w = _weights(sampler, z_s[:0], z_s)[1]  # per row; both members of a pair share it
     empty = np.zeros((0, m), dtype=bool)
     score = loo_score(basis, empty, np.zeros((0, 2)), np.zeros(0), zp, dy, omega, delta)
-
     f, g = basis.rows(z_s), basis.constraint
-    penalty = np.r_[np.zeros(m), np.full(basis.n_terms - m, basis.ridge * w[0::2].sum())]
-    expected = 0.0
-    for p in range(len(zp)):
-        keep = np.ones(len(z_s), dtype=bool)
-        keep[[2 * p, 2 * p + 1]] = False
-        fk, wk = f[keep], w[keep]
-        a = (fk * wk[:, None]).T @ fk + np.diag(penalty)
-        x = np.linalg.solve(a, np.column_stack([(fk * wk[:, None]).T @ y_s[keep], g]))
-        beta = x[:, :2] - x[:, 2:] * (g @ x[:, :2] - delta) / (g @ x[:, 2])
-        pred = (f[2 * p] - f[2 * p + 1]) @ beta
-        expected += w[2 * p] * ((dy[p] - pred) ** 2).sum()
-    np.testing.assert_allclose(score, expected, rtol=1e-8, atol=0)
+
+    def brute_force(factor):
+        lam = factor * basis.ridge * w[0::2].sum()
+        penalty = np.r_[np.zeros(m), np.full(basis.n_terms - m, lam)]
+        out = 0.0
+        for p in range(len(zp)):
+            keep = np.ones(len(z_s), dtype=bool)
+            keep[[2 * p, 2 * p + 1]] = False
+            fk, wk = f[keep], w[keep]
+            a = (fk * wk[:, None]).T @ fk + np.diag(penalty)
+            x = np.linalg.solve(a, np.column_stack([(fk * wk[:, None]).T @ y_s[keep], g]))
+            beta = x[:, :2] - x[:, 2:] * (g @ x[:, :2] - delta) / (g @ x[:, 2])
+            pred = (f[2 * p] - f[2 * p + 1]) @ beta
+            out += w[2 * p] * ((dy[p] - pred) ** 2).sum()
+        return out
+
+    np.testing.assert_allclose(score, brute_force(1.0), rtol=1e-8, atol=0)
+    # the fit takes the ridge of the grid with the smallest brute-force score
+    *_, chosen = fit_cubic(basis, empty, np.zeros((0, 2)), np.zeros(0), zp, dy, omega, delta)
+    scores = {f: brute_force(f) for f in _cubic.RIDGE_GRID}
+    assert chosen == min(scores, key=scores.get)
+    assert len(set(np.round(list(scores.values()), 12))) == len(scores)  # no ties
 
 
-@pytest.mark.parametrize("switch", ["ridge", "terms"])
+@pytest.mark.parametrize("switch", ["fixed ridge", "terms"])
 def test_score_chosen_fits_keep_efficiency_and_exactness(monkeypatch, switch):
-    if switch == "ridge":
-        monkeypatch.setattr(_cubic, "_RIDGE_GRID", (0.3, 1.0, 3.0))
+    if switch == "fixed ridge":
+        monkeypatch.setattr(_cubic, "RIDGE_GRID", None)  # the basis's fixed ridge
     else:
         monkeypatch.setattr(kernel, "_TERMS_GRID", (1.0, 2.0))
     rng = np.random.default_rng(5)

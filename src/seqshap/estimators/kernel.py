@@ -17,8 +17,9 @@ middle. This implementation spends a budget of coalition evaluations well:
   penalised (:mod:`seqshap.estimators._cubic`): pairing already cancels every even-order
   interaction, and the odd third-order ones are most of what is left of paired KernelSHAP's
   error. With every coalition the values are still exactly Shapley's. It is fitted on pair
-  differences with one Cholesky factorisation, and its jackknife by Woodbury downdates, so an
-  estimate costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
+  differences with one Cholesky factorisation per ridge tried (the ridge is chosen per fit by
+  exact leave-one-pair-out error), and its jackknife by Woodbury downdates, so an estimate
+  costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
   Below 4M sampled pairs, and with ``l1_reg``, the fit is the linear one (``order=1``,
   paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
@@ -55,7 +56,9 @@ from .base import Estimate, bits_to_coalitions
 #: sampled pairs per player below which the third-order terms are not fitted (order 1 instead)
 MIN_PAIRS_PER_PLAYER = 4
 # Designs measured against the default and not kept (README, "Estimators"; measured by
-# ``bench/bench_estimator_variants.py``, which switches them on): off in the library.
+# ``bench/bench_estimator_variants.py``, which switches them on): off in the library. Chain
+# pairs helped below ~2M evaluations on two games and cost 5–26% error from 100 to 560
+# evaluations on the others; terms by LOO changed little at 1.5× the compute.
 #: the first sampled pairs are the chain of one random ordering and of its reverse
 _CHAIN_PAIRS = False
 #: third-order terms per sampled pair, chosen among these by leave-one-pair-out error
@@ -393,12 +396,12 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     )
     if out is None:
         return None
-    phi, var, dof = out
+    phi, var, dof, ridge = out
     if not jackknife:
         se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
         return phi, se, {}
     se, extras = t_scaled(np.sqrt(var), dof)
-    return phi, se, extras
+    return phi, se, {**extras, "ridge": ridge * basis.ridge}
 
 
 def _loo(sampler, z_en, y_en, z_s, y_s, delta, basis) -> float:
