@@ -54,3 +54,54 @@ def test_dask_local_cluster_same_table(tmp_path):
         )
         assert again.stats["n_explained"] == 0
     pd.testing.assert_frame_equal(read_parts(tmp_path / "d"), ref, check_exact=True)
+
+
+def test_dask_ships_a_torch_model_of_a_local_class_without_serialisation_errors():
+    """Dask's pickler fails on an nn.Module whose class it cannot import (defined in a function)
+    and logs a traceback per task before falling back; the backend ships the explainer packed
+    once, so worker processes get it with no failed attempt, and the table is the in-process
+    one."""
+    import logging
+
+    torch = pytest.importorskip("torch")
+
+    class LocalGRU(torch.nn.Module):  # a local class: not importable by name
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = torch.nn.GRU(3, 4, batch_first=True)
+            self.head = torch.nn.Linear(4, 1)
+
+        def forward(self, x):
+            out, _ = self.gru(x)
+            return self.head(out[:, -1])
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        net = LocalGRU()
+    g = np.random.default_rng(2)
+    data = [(f"s{i}", g.normal(size=(5, 3))) for i in range(4)]
+    ex = SequenceExplainer(net, np.zeros(3), seed=1)
+    kw = dict(levels=("event",), pruning_tol=0.01, progress=False)
+    ref = explain_many(ex, data, chunk_size=2, **kw).table
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("distributed.protocol.pickle")
+    logger.addHandler(handler)
+    try:
+        with (
+            distributed.LocalCluster(
+                n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            run = explain_many(ex, data, backend="dask", client=client, chunk_size=2, **kw)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage()[:80] for r in records] == []
+    pd.testing.assert_frame_equal(run.table, ref, check_exact=True)
