@@ -45,11 +45,12 @@ f ∈ :data:`RIDGE_GRID` = (0.3, 1, 3) by the kernel-weighted leave-one-pair-out
 pair differences, exact from the same Cholesky factor (leverages h_p = (w_p/2) d_pᵀ P d_p,
 LOO residuals e_p / (1 − h_p); tested equal to brute-force refits). No fixed ridge suits every
 game (×0.3 helped the GRU and tabular games, ×3 the MLP); the choice costs about 1.5–1.8× the
-compute of one fixed-ridge fit and lowered the error by up to 21% on ``gru-events`` and 16% on
+compute of one fixed-ridge fit and lowered the error by up to 21% on ``gru-events`` and 17% on
 ``gbm-tabular`` (``bench/bench_estimator_variants.py``, "fixed ridge"), with the other two games
 unchanged. The jackknife holds the chosen ridge fixed: the standard errors do not include the
-choice's own variability. Measured coverage stays at 0.94–0.96 on the AReM GRU and 0.95–0.98
-on the bench games from 200 evaluations (README, "Estimators" and "Error bars").
+choice's own variability. Measured coverage: 0.94–0.96 on the AReM GRU, 0.925–0.994 per budget
+on the bench games from 200 evaluations, 0.97 on average on ``gru-events`` and ``gbm-tabular``
+(conservative rather than short; README, "Estimators" and "Error bars").
 """
 
 from __future__ import annotations

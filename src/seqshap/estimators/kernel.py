@@ -57,8 +57,8 @@ from .base import Estimate, bits_to_coalitions
 MIN_PAIRS_PER_PLAYER = 4
 # Designs measured against the default and not kept (README, "Estimators"; measured by
 # ``bench/bench_estimator_variants.py``, which switches them on): off in the library. Chain
-# pairs helped below ~2M evaluations on two games and cost 5–26% error from 100 to 560
-# evaluations on the others; terms by LOO changed little at 1.5× the compute.
+# pairs helped at 50–75 evaluations and cost up to 40% more error from 100 to 560; terms by LOO
+# helped one game of four (``gbm-tabular``, up to 25% at 400–800) at 1.7–2.8× the compute.
 #: the first sampled pairs are the chain of one random ordering and of its reverse
 _CHAIN_PAIRS = False
 #: third-order terms per sampled pair, chosen among these by leave-one-pair-out error
