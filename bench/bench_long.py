@@ -13,7 +13,11 @@ T >= 20,000). The machine is shared: read ratios measured in the same run, not a
 Targets (issue 13): growth of default ``explain()`` from T = 2,000 to 20,000 at most 15×;
 T = 20,000 in seconds. 480 unpruned events (``pruning_tol=None``) in at most 3× the default
 pruned report's time, max standard error at most 2% of the spread of the event values, values
-within 3 standard errors of a reference with 20× the budget for at least 97% of events.
+within 3 standard errors of a reference with 20× the budget for at least 97% of events. The
+reference draws 20× the samples of every time block (another seed); the standard errors
+compared are the reported ones (t-scaled, floored at the model's float32 resolution); no other
+tolerance. Also shown: the same with ``tol=0.02`` (the 2% target as the stopping rule; the
+default is 0.01).
 """
 
 from __future__ import annotations
@@ -88,25 +92,35 @@ def main() -> None:
     # ------------------------------------------------------------------ 480 unpruned events
     x = data.x_test[cyc].astype(np.float64)
     ex = explainer()
-    ex.explain(x)
-    f.reset()
-    pruned, t_p, t_p_min = timed(lambda: ex.explain(x), args.repeat, warmup=False)
-    steps_p = f.row_steps // args.repeat
-    f.reset()
-    unpruned, t_u, t_u_min = timed(
-        lambda: ex.explain(x, pruning_tol=None), args.repeat, warmup=False
-    )
-    steps_u = f.row_steps // args.repeat
+    ex02 = seqshap.sequence.SequenceExplainer(f, base_event, batch_size=4096, tol=0.02)
+
+    def run(explainer_, **kwargs):
+        f.reset()  # the counts read after timed() are those of its last call
+        return explainer_.explain(x, **kwargs)
+
+    # each side: one untimed warm-up, then --repeat timed calls (bench/_timing.py)
+    pruned, t_p, t_p_min = timed(lambda: run(ex), args.repeat)
+    steps_p = f.row_steps
+    unpruned, t_u, t_u_min = timed(lambda: run(ex, pruning_tol=None), args.repeat)
+    steps_u = f.row_steps
+    loose, t_l, t_l_min = timed(lambda: run(ex02, pruning_tol=None), args.repeat)
+    steps_l = f.row_steps
     ev = unpruned.event
     v, se = ev.values[0, :, 0], ev.std_errors[0, :, 0]
     spread = float(np.ptp(v))
     blocks = [list(range(a - 1, b)) for a, b in ev.meta["time_blocks"]]
     game = ex.game(x, "event")
-    budget = 20 * int(ev.n_evaluations[0])
-    ref = owen_blocks(game, blocks, budget, np.random.default_rng(12345), tol=None)
+    # the reference: 20x the samples of every block (20x the evaluations, the same
+    # allocation), from another seed
+    first = [20 * n for n in ev.meta["block_samples"]]
+    budget = 2 ** len(blocks) + sum(n * (len(b) - 1) for n, b in zip(first, blocks))
+    ref = owen_blocks(
+        game, blocks, budget, np.random.default_rng(12345), tol=None, first_samples=first
+    )
     rv, rse = ref.values[:, 0], ref.std_errors[:, 0]
     within = np.abs(v - rv) <= 3 * se
     within_both = np.abs(v - rv) <= 3 * np.sqrt(se**2 + rse**2)
+    levels = {name: e.meta.get("n_steps", 0) for name, e in unpruned.levels.items()}
     print("\n## 480 unpruned events (pruning_tol=None) vs the default pruned report, same run\n")
     print("| report | s (median) | s (min) | row-steps | event players | event method |")
     print("|---|---:|---:|---:|---:|---|")
@@ -118,22 +132,41 @@ def main() -> None:
         f"| pruning_tol=None | {t_u:.3f} | {t_u_min:.3f} | {steps_u:,} | {ev.n_players} | "
         f"{ev.method} |"
     )
-    print(f"\ntime ratio {t_u / t_p:.2f}x (median), {t_u_min / t_p_min:.2f}x (min); target <= 3x")
+    print(
+        f"| pruning_tol=None, tol=0.02 | {t_l:.3f} | {t_l_min:.3f} | {steps_l:,} | "
+        f"{loose.event.n_players} | {loose.event.method} |"
+    )
+    print(
+        f"\ntime ratio {t_u / t_p:.2f}x (median), {t_u_min / t_p_min:.2f}x (min), row-steps "
+        f"{steps_u / steps_p:.2f}x; target <= 3x. Row-steps of the unpruned report by level: "
+        + ", ".join(f"{k} {n:,}" for k, n in levels.items())
+    )
+    lv, lse = loose.event.values[0, :, 0], loose.event.std_errors[0, :, 0]
+    print(
+        f"tol=0.02 (the issue's 2% target as the stopping rule, default tol 0.01): time "
+        f"{t_l / t_p:.2f}x (median), {t_l_min / t_p_min:.2f}x (min), row-steps "
+        f"{steps_l / steps_p:.2f}x; max SE / spread {lse.max() / np.ptp(lv):.4f}; within 3 SE "
+        f"of the reference {(np.abs(lv - rv) <= 3 * lse).mean():.3f}"
+    )
     print(
         f"max SE / spread of event values: {se.max() / spread:.4f} (target <= 0.02); "
         f"evaluations {int(ev.n_evaluations[0]):,}; converged {ev.meta['converged']}"
     )
+    res = float(game.resolution[0])
     print(
-        f"within 3 SE of a 20x-budget reference ({budget:,} evaluations, "
-        f"{min(n for n in ref.extras['samples'] if n)} orderings a block): "
-        f"{within.mean():.3f} of events with our SE alone, {within_both.mean():.3f} with the "
-        "reference's SE added in quadrature (target >= 0.97)"
+        f"within 3 SE of a 20x-budget reference ({int(ref.n_evaluations):,} evaluations, max "
+        f"SE {rse.max():.1e}): {within.mean():.3f} of events with our SE alone, "
+        f"{within_both.mean():.3f} with the reference's SE added in quadrature (target >= "
+        f"0.97). Every SE includes, in quadrature, the floor at the model's float32 "
+        f"resolution, {res:.2e} (eps x max |f|); no other tolerance is used."
     )
-    print("\nper block (events back: max |value|, max SE, misses with our SE):")
-    for (a, b), idx in zip(ev.meta["time_blocks"], blocks):
+    print("\nper block (events back: samples ours/reference, max |value|, max SE, misses):")
+    for (a, b), idx, n_ours, n_ref in zip(
+        ev.meta["time_blocks"], blocks, ev.meta["block_samples"], ref.extras["samples"]
+    ):
         print(
-            f"  {a}..{b}: max|v| {np.abs(v[idx]).max():.2e}, max SE {se[idx].max():.2e}, "
-            f"misses {int((~within[idx]).sum())}"
+            f"  {a}..{b}: {n_ours}/{n_ref}, max|v| {np.abs(v[idx]).max():.2e}, max SE "
+            f"{se[idx].max():.2e}, misses {int((~within[idx]).sum())}"
         )
 
 

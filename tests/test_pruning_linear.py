@@ -98,3 +98,24 @@ def test_explain_default_is_linear_and_full_curve_on_request(models):
     np.testing.assert_allclose(lin.event.values, full.event.values, rtol=0, atol=1e-10)
     done = ~np.isnan(lin.pruning.older).any(axis=1)
     assert done.sum() < 60  # the search's blocks and a geometric grid, not all 201 splits
+
+
+def test_grid_rides_along_the_prefix_pass(models):
+    """With a display grid, split_values values the grid's splits in its one prefix pass: the
+    grid adds its own rows only, 2m (T − s) row-steps a split, not a second pass over the
+    prefix of x and the background (the (1 + m) T that grid_split_values spends), and the
+    values are those of the full curve."""
+    fast, _ = models
+    rng = np.random.default_rng(4)
+    t_len, m = 90, 2
+    x, bg, w = rng.normal(size=(t_len, D)), rng.normal(size=(m, t_len, D)), np.full(m, 0.5)
+    grid = curve_grid(t_len)
+    grid = grid[grid > 0]
+    plain_c, grid_c = {}, {}
+    alone = split_values(fast, x, bg, w, identity, stop_tol=10.0, counter=plain_c)
+    with_grid = split_values(fast, x, bg, w, identity, stop_tol=10.0, counter=grid_c, grid=grid)
+    assert grid_c["steps"] == plain_c["steps"] + 2 * m * int((t_len - grid).sum())
+    full_o, full_r = split_values(fast, x, bg, w, identity)
+    assert np.isnan(alone[0][grid]).any()  # the search (tol 10) stopped in its first block
+    np.testing.assert_allclose(with_grid[0][grid], full_o[grid], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(with_grid[1][grid], full_r[grid], rtol=0, atol=1e-12)

@@ -325,3 +325,55 @@ def test_requests_larger_than_a_chunk_are_valued_in_prefix_order(models, data):
     got = games[1](z[shuffled])
     np.testing.assert_allclose(got, ref[shuffled], rtol=0, atol=1e-12)
     assert games[1].n_steps == games[0].n_steps
+
+
+@pytest.mark.parametrize(("state_axis", "as_torch"), [(0, False), (1, False), (1, True)])
+def test_prefixes_whose_states_become_equal_are_merged_exactly(state_axis, as_torch):
+    """A model that remembers its last two inputs only (a shift register, then a nonlinear
+    read-out): coalitions that differ only in events more than two steps back reach bitwise
+    equal states and are run once from there. Same values as the plain game, fewer steps."""
+    t_len, d = 120, 2
+    rng = np.random.default_rng(1)
+    u = rng.normal(size=(2 * d, 1))
+
+    def f(x, h=None):
+        if h is not None:
+            h = np.asarray(h if state_axis == 0 else h[0])  # (n, 2d), or (1, n, 2d)
+        h = np.zeros((len(x), 2 * d)) if h is None else h
+        for t in range(x.shape[1]):
+            h = np.concatenate([h[:, d:], x[:, t]], axis=1)
+        out = np.tanh(h @ u) + 0.1 * (h**2).sum(axis=1, keepdims=True)
+        state = h if state_axis == 0 else h[None]
+        return out, (torch.as_tensor(state) if as_torch else state)
+
+    fast = RecurrentCallableModel(f, state_batch_axis=state_axis)
+    plain = CallableModel(lambda v: f(v)[0])
+    x, bg = rng.normal(size=(t_len, d)), rng.normal(size=(2, t_len, d))
+    players = event_players(t_len, d, n_pruned=10)
+    z = rng.random((300, players.n_players)) < 0.5
+    # four patterns of the 80 latest events: rows that share one differ only in older events,
+    # and reach equal states two steps into the pattern
+    z[:, :80] = (rng.random((4, 80)) < 0.5)[rng.integers(4, size=300)]
+    merged = RecurrentMaskedGame(fast, x, bg, players.masks, call_cost=0)
+    unmerged = RecurrentMaskedGame(fast, x, bg, players.masks, call_cost=0)
+    unmerged.merge_states = False
+    expected = MaskedGame(plain, x, bg, players.masks)(z)
+    np.testing.assert_allclose(merged(z), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unmerged(z), expected, rtol=0, atol=1e-12)
+    assert merged.n_merged > 0 and unmerged.n_merged == 0
+    assert merged.n_steps < 0.7 * unmerged.n_steps
+
+
+def test_state_rows_compare_states_bitwise_in_any_layout():
+    """The merge reads each row of a state as bytes: numpy or torch (bfloat16 too), tuples of
+    leaves, the batch on the model's axis; a leaf without that batch gives None (no merge)."""
+    from seqshap.models._prefix import state_rows
+
+    model = RecurrentCallableModel(lambda x, h=None: (x[:, -1], h))
+    h = np.array([[[1.0, 2.0], [1.0, 2.0], [1.0, -2.0]]])  # (layers, n = 3, hidden)
+    for state in (h, torch.as_tensor(h, dtype=torch.bfloat16), (h, torch.as_tensor(h))):
+        rows = state_rows(model, state, 3)
+        assert rows.shape[0] == 3 and rows.dtype == np.uint8
+        assert (rows[0] == rows[1]).all() and not (rows[0] == rows[2]).all()
+    assert state_rows(model, h, 4) is None
+    assert state_rows(model, {"h": h}, 3) is None

@@ -127,3 +127,17 @@ def test_few_events_or_explicit_methods_stay_flat(model, x):
     ex_k = SequenceExplainer(fast, np.zeros(D), seed=0, method="kernel")
     exp = ex_k.explain(x, pruning_tol=None, levels="event").event
     assert exp.method == "kernel" and "time_blocks" not in exp.meta
+
+
+@pytest.mark.parametrize("batch_size", [7, 64])
+def test_hierarchical_level_does_not_depend_on_the_batch_size(model, x, batch_size):
+    """The samples drawn do not depend on how the model's calls are cut: the values of batch
+    size 4096 (one call per segment) are those of 7 or 64 rows a call, to rounding."""
+    fast, _ = model
+    ref = SequenceExplainer(fast, np.zeros(D), seed=2, batch_size=4096)
+    other = SequenceExplainer(fast, np.zeros(D), seed=2, batch_size=batch_size)
+    a = ref.explain(x, pruning_tol=None, levels="event").event
+    b = other.explain(x, pruning_tol=None, levels="event").event
+    assert a.meta["converged"] and b.meta["converged"]
+    np.testing.assert_allclose(b.values, a.values, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b.std_errors, a.std_errors, rtol=0, atol=1e-12)

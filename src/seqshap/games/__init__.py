@@ -1,6 +1,6 @@
 """Value functions over coalitions (see :mod:`seqshap.games.base`)."""
 
 from .base import FunctionGame, Game
-from .masked import MaskedGame
+from .masked import MaskedGame, SparseMasks
 
-__all__ = ["Game", "FunctionGame", "MaskedGame"]
+__all__ = ["Game", "FunctionGame", "MaskedGame", "SparseMasks"]

@@ -30,6 +30,11 @@ class Game:
     #: earliest events share hidden states) set it; enumerating estimators follow it. Values
     #: never depend on it, only the cost does.
     enumeration_order: np.ndarray | None = None
+    #: relative cost of valuing a coalition that first differs from the coalition valued
+    #: before it at player ``i`` (None: every player alike). The recurrent prefix tree sets it
+    #: to the steps left after the player's first event: sampling estimators weigh samples by
+    #: it. Values never depend on it, only the cost does.
+    player_costs: np.ndarray | None = None
 
     def __init__(self) -> None:
         self.n_evaluations = 0
@@ -69,6 +74,14 @@ class Game:
         """A permutation to value ``coalitions`` in before they are cut into chunks (None: as
         given). Games whose chunks share work (the recurrent prefix tree) sort by it."""
         return None
+
+    @property
+    def resolution(self) -> np.ndarray:
+        """The smallest difference of two values, per output ``(k,)``, that the value function
+        resolves: differences below it are the model's rounding, not the players' effect.
+        Estimators report no standard error below it. 0 here; games of models that compute in
+        a floating-point format set it from that format (:class:`~seqshap.games.MaskedGame`)."""
+        return np.zeros(self.n_outputs)
 
     @property
     def empty_value(self) -> np.ndarray:

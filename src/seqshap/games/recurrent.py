@@ -23,6 +23,16 @@ Consecutive segments are merged when a separate call would cost more than the st
 (``call_cost``, in row-steps): early segments with few distinct prefixes are cheap to run
 un-shared, and fewer calls are faster for small models.
 
+Prefixes that differ only in events the model has forgotten reach *bitwise equal* hidden
+states (a float32 GRU on AReM forgets a one-event difference exactly after ~100–150 steps);
+from there, rows that also agree on every later player have the same future, so they are
+merged into one prefix (exact: the same state and the same inputs give the same outputs).
+Runs of at least :data:`MERGE_MIN_ROWS` rows are cut every :data:`MERGE_EVERY` steps to look
+for such states, where at least :data:`MERGE_EVERY` steps are left (a merge saves at most the
+steps left; the exact games of a pruned report, whose players are the last few events, never
+look). On the AReM GRU's 480 unpruned events this cuts a sample of the oldest time
+block from 107k to 61k row-steps (``merge_states = False`` turns it off).
+
 The prefix-state cache that lets later games of a sequence start from the pruned prefix is
 :class:`seqshap.models.PrefixCache`; temporal pruning (the "older vs recent" games at every
 split) is in :mod:`seqshap.sequence.pruning`.
@@ -36,9 +46,9 @@ import numpy as np
 
 from .._validation import check_int
 from ..models import RecurrentModel
-from ..models._prefix import PrefixCache, check_state
+from ..models._prefix import PrefixCache, check_state, state_rows
 from ..models.base import _slice_rows
-from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame
+from .masked import DEFAULT_MEMORY_BUDGET, MaskedGame, SparseMasks
 
 State = Any
 
@@ -46,6 +56,9 @@ __all__ = ["DEFAULT_CALL_COST", "PrefixCache", "RecurrentMaskedGame", "check_sta
 
 #: default cost of one extra model call, in row-steps (rows × recurrent steps)
 DEFAULT_CALL_COST = 512
+#: runs of at least MERGE_MIN_ROWS rows are cut every MERGE_EVERY steps to merge equal states
+MERGE_EVERY = 32
+MERGE_MIN_ROWS = 64
 
 
 class RecurrentMaskedGame(MaskedGame):
@@ -95,21 +108,42 @@ class RecurrentMaskedGame(MaskedGame):
         self.call_cost = check_int(call_cost, name="call_cost", minimum=0)
         t_len, d = self.x.shape
         m = len(self.background)
-        # players covering each step, and the steps where U_t (players seen so far) grows
-        covers_step = self.masks.any(axis=2)  # (M, T)
-        first = np.where(covers_step.any(axis=1), covers_step.argmax(axis=1), t_len)
+        # the first step each player covers, and the steps where U_t (players seen so far) grows
+        if isinstance(self.masks, SparseMasks):  # no (M, T) array: linear in the covered cells
+            first = self.masks.first_cells() // d
+            self._last_step = self.masks.last_cells() // d
+            self._csc = self._masks_flat.tocsc()
+        else:
+            covers_step = self.masks.any(axis=2)  # (M, T)
+            first = np.where(covers_step.any(axis=1), covers_step.argmax(axis=1), t_len)
+            self._last_step = np.where(
+                covers_step.any(axis=1), t_len - 1 - covers_step[:, ::-1].argmax(axis=1), -1
+            )
+            self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
+            self._covers_step = covers_step
         self._first_step = first  # first step each player covers (T if none)
         starts = sorted({0, *[int(s) for s in first if s < t_len]})
         self._starts = np.array(starts, dtype=np.int64)
         self._ends = np.r_[self._starts[1:], t_len]
         # coalitions per chunk: bounded by the keys and states kept per row, not by T
         self.max_chunk = max(1, min(2**15, self.memory_budget // max(1, m * 4096)))
-        self._masks_steps = self.masks.reshape(self.n_players, t_len, d)
         self._always_steps = self._always.reshape(t_len, d)
-        self._bit_weights, self._word_thresholds = _bit_layout(first, self._starts)
+        self._word_players, self._word_bits, self._word_thresholds, self._prefix_bits = _bit_layout(
+            first, self._starts
+        )
         # earliest players vary slowest: chunks of an enumeration then share early prefixes
         self.enumeration_order = np.argsort(first, kind="stable")
+        # a coalition that first differs from its neighbour at player i runs from i's first
+        # step to the end: T − first steps (a player covering no step changes no input)
+        self.player_costs = np.maximum(t_len - first, 1).astype(float)
         self.n_steps = 0  # row-steps sent to the model (rows × time steps)
+        #: merge prefixes whose hidden states become bitwise equal (a model that forgot how
+        #: they differ): exact, they have the same future (see :meth:`_merge`)
+        self.merge_states = True
+        self.merge_every = MERGE_EVERY
+        self._last_sorted = np.sort(self._last_step[self._last_step >= 0])
+        self._hash_mult = np.zeros(0, dtype=np.uint64)
+        self.n_merged = 0  # groups merged that way
 
     def _probe_model(self) -> np.ndarray:
         """The first step of ``x`` only: the probe checks the model and counts its outputs;
@@ -129,17 +163,61 @@ class RecurrentMaskedGame(MaskedGame):
         groups of natural segment ``j`` then start at the sorted rows ``0`` and ``1 + i`` for
         ``div[i] <= j``, in the lexicographic order of their prefixes.
         """
-        n_seg = len(self._starts)
         keys, order = self._sorted_keys(z)
-        sk = keys[order]
-        div = np.full(len(z) - 1, n_seg, dtype=np.int64)
-        for w, asc in enumerate(self._word_thresholds):
+        return order, self._div(keys[order]), keys
+
+    def _div(self, sk: np.ndarray) -> np.ndarray:
+        """For consecutive rows of the sorted keys ``sk``, the first natural segment at which
+        they differ (``n_segments`` if never)."""
+        n_seg = len(self._starts)
+        div = np.full(len(sk) - 1, n_seg, dtype=np.int64)
+        for w, (after, partial) in enumerate(self._word_thresholds):
             v = sk[1:, w] ^ sk[:-1, w]
-            np.minimum(div, n_seg - np.searchsorted(asc, v, side="right"), out=div)
-        return order, div
+            seg = n_seg - after - np.searchsorted(partial, v, side="right")
+            np.minimum(div, np.where(v == 0, n_seg, seg), out=div)
+        return div
+
+    def _future_keys(self, keys: np.ndarray, b: int) -> np.ndarray:
+        """``keys`` with the bits of the players that cover a step ``≥ b`` only (those that
+        change the inputs from step ``b`` on)."""
+        out = keys.copy()
+        for w, (players, bits) in enumerate(zip(self._word_players, self._word_bits)):
+            out[:, w] &= np.int64(bits[self._last_step[players] >= b].sum())
+        return out
+
+    def _merge(self, state: State, n_groups: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Groups whose hidden states are bitwise equal: ``(canon, keep)`` (the canonical id of
+        each group, the representative group of each id), or None when none are.
+
+        A 64-bit fingerprint of each group's state bytes finds the candidates (distinct
+        fingerprints: distinct states, so the usual case costs one 1-D sort); groups are merged
+        only if their bytes are equal."""
+        rows = state_rows(self.model, state, n_groups * len(self.background))
+        if rows is None:
+            return None
+        per = rows.reshape(n_groups, -1)
+        pad = -per.shape[1] % 8
+        if pad:
+            per = np.pad(per, ((0, 0), (0, pad)))
+        words = np.ascontiguousarray(per).view(np.uint64)  # (G, W)
+        if len(self._hash_mult) < words.shape[1]:
+            gen = np.random.default_rng(len(self._hash_mult))  # fixed multipliers, any values
+            more = gen.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
+            self._hash_mult = np.concatenate([self._hash_mult, more])
+        finger = (words * self._hash_mult[: words.shape[1]]).sum(axis=1)  # wraps mod 2^64
+        _, keep, canon = np.unique(finger, return_index=True, return_inverse=True)
+        if len(keep) == n_groups:
+            return None
+        if not (words == words[keep[canon]]).all():  # a fingerprint collision: compare bytes
+            _, keep, canon = np.unique(words, axis=0, return_index=True, return_inverse=True)
+            if len(keep) == n_groups:
+                return None
+        return canon.reshape(-1), keep
 
     def _sorted_keys(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = z.view(np.uint8) @ self._bit_weights  # (c, n_words) int64, exact
+        keys = np.zeros((len(z), len(self._word_bits)), dtype=np.int64)
+        for w, (players, bits) in enumerate(zip(self._word_players, self._word_bits)):
+            keys[:, w] = z[:, players].view(np.uint8) @ bits  # exact: distinct powers of 2
         if keys.shape[1] == 1:
             return keys, np.argsort(keys[:, 0], kind="stable")
         return keys, np.lexsort(keys.T[::-1])
@@ -163,14 +241,34 @@ class RecurrentMaskedGame(MaskedGame):
                     run_start, run_len = j, 0
             run_len += int(lengths[j])
         plan.append((int(self._starts[run_start]), int(self._ends[-1]), len(self._starts) - 1))
-        return plan
+        if not self.merge_states:
+            return plan
+        # long runs of many rows are cut every merge_every steps: a chance to merge prefixes
+        # whose states became equal (:meth:`_merge`) before running them all to the end
+        cut = []
+        for a, b, j in plan:
+            if int(n_groups[j]) * m < MERGE_MIN_ROWS:
+                cut.append((a, b, j))
+                continue
+            ends = [e for e in range(a + self.merge_every, b, self.merge_every)]
+            ends = [e for e in ends if self._may_merge(e, self._ends[-1])] + [b]
+            cut.extend(zip([a, *ends[:-1]], ends, [j] * len(ends)))
+        return cut
+
+    def _may_merge(self, b: int, end: int) -> bool:
+        """Whether to look for equal states after step ``b``: at least :data:`MERGE_EVERY`
+        steps left, and a player that finished before ``b`` (groups that differ only in
+        players still covering steps cannot merge: their inputs differ)."""
+        if not self.merge_states or end - b < self.merge_every:
+            return False
+        return bool(np.searchsorted(self._last_sorted, b) > 0)
 
     # ------------------------------------------------------------------ evaluation
     def _evaluate(self, coalitions: np.ndarray) -> np.ndarray:
         z = coalitions
         c, m, k = len(z), len(self.background), self.n_outputs
         n_seg = len(self._starts)
-        order, div = self._prefix_tree(z)
+        order, div, keys = self._prefix_tree(z)
         n_groups = 1 + np.cumsum(np.bincount(div, minlength=n_seg + 1))[:n_seg]
         state: State = None
         prev_ids: np.ndarray | None = None  # group of each sorted row, previous run
@@ -186,8 +284,7 @@ class RecurrentMaskedGame(MaskedGame):
                 rows = (parent[:, None] * m + np.arange(m)[None, :]).reshape(-1)
                 state = self.model.take_state(state, rows)
             reps = order[pos]  # a member of each group: same input up to step b
-            masks_seg = self._masks_steps[:, a:b].reshape(self.n_players, -1)
-            cover = z[reps].astype(np.float32) @ masks_seg.astype(np.float32) > 0
+            cover = self._segment_cover(z[reps], a, b)
             cover |= self._always_steps[a:b].reshape(-1)
             x_seg = self.x[a:b].reshape(-1)
             bg_seg = self.background[:, a:b].reshape(m, -1)
@@ -196,10 +293,45 @@ class RecurrentMaskedGame(MaskedGame):
             )
             prev_ids = np.cumsum(head) - 1
             n_prev = len(pos)
+            merged = None
+            if self._may_merge(b, plan[-1][1]) and n_prev > 1:
+                merged = self._merge(state, n_prev)
+            if merged is not None:
+                # groups whose states are equal after step b are one prefix from here on when
+                # their later players agree: re-sort the rows by (state, later players)
+                canon, keep = merged
+                state = self.model.take_state(
+                    state, (keep[:, None] * m + np.arange(m)[None, :]).reshape(-1)
+                )
+                row_canon = np.empty(c, dtype=np.int64)
+                row_canon[order] = canon[prev_ids]
+                future = self._future_keys(keys, b)
+                order = np.lexsort((*future.T[::-1], row_canon))
+                div = self._div(future[order])
+                prev_ids = row_canon[order]
+                # rows of different states part at once (the rest of a cut run has the same
+                # natural index j); rows that differ in a player still to come part at its
+                # natural segment, or at once if it started earlier
+                div[prev_ids[1:] != prev_ids[:-1]] = j
+                n_prev = len(keep)
+                self.n_merged += int(len(canon) - len(keep))
         values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
         inv = np.empty(c, dtype=np.int64)
         inv[order] = prev_ids
         return values[inv]
+
+    def _segment_cover(self, z: np.ndarray, a: int, b: int) -> np.ndarray:
+        """``(g, (b − a) · d)``: the cells of steps ``a..b−1`` that coalitions ``z`` cover
+        (only the players that cover one of these steps take part)."""
+        if not isinstance(self.masks, SparseMasks):
+            players = np.flatnonzero(self._covers_step[:, a:b].any(axis=1))
+            masks_seg = self._masks_steps[players, a:b].reshape(len(players), -1)
+            return z[:, players].astype(np.float32) @ masks_seg.astype(np.float32) > 0
+        d = self.x.shape[1]
+        seg = self._csc[:, a * d : b * d]
+        players = np.unique(seg.indices)
+        sub = seg.tocsr()[players]  # (P, (b − a) · d)
+        return np.asarray(sub.T @ z[:, players].T.astype(np.float32)).T > 0
 
     def _run(self, cover, x_seg, bg_seg, seg_shape, state, keep_state=True):
         """Advance every (group, background row) over one segment, in batches of rows.
@@ -237,39 +369,40 @@ class RecurrentMaskedGame(MaskedGame):
         return scores, state
 
 
-def _bit_layout(first: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _bit_layout(
+    first: np.ndarray, starts: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[tuple[int, np.ndarray]], np.ndarray]:
     """Integer-key layout of coalitions for :meth:`RecurrentMaskedGame._prefix_tree`.
 
     Players are laid out segment by segment (natural segment ``j`` holds the players whose
     first step is ``starts[j]``; within it the lowest player index is the least significant
     bit, as ``Σ z_i 2^i``), from the most significant bit of word 0 on, 62 bits per word; players
-    that cover no step are left out (they change no input). Returns the weights ``(M, n_words)``
-    (``keys = z @ weights``) and, per word, the ascending thresholds ``thr`` such that two keys
-    whose first differing word is this one, with ``v = key ^ key'``, first differ at natural
-    segment ``n_segments − searchsorted(thr, v, "right")``.
+    that cover no step are left out (they change no input). Returns, per word, its players and
+    their bit values (``key_w = Σ z_p bit_p``), and ``(after, partial)``: two keys whose first
+    differing word is ``w``, with ``v = key ^ key' > 0``, first differ at natural segment
+    ``n_segments − after − searchsorted(partial, v, "right")`` (``after`` segments end beyond
+    the word; ``partial``, ascending, holds ``2^(62 − r)`` for the segments that end ``r``
+    bits into it). Memory linear in the players and segments (no players × words table).
     """
-    n_players, n_seg = len(first), len(starts)
+    n_seg = len(starts)
     per_word = 62
-    in_seg = [np.flatnonzero(first == a) for a in starts]
-    n_bits = sum(len(p) for p in in_seg)
-    n_words = max(1, -(-n_bits // per_word))
-    weights = np.zeros((n_players, n_words), dtype=np.int64)
-    prefix_bits = np.zeros(n_seg, dtype=np.int64)  # bits of the prefix through segment j
-    g = 0
-    for j, players in enumerate(in_seg):
-        for i, p in enumerate(players):
-            bit = g + len(players) - 1 - i  # global position, 0 = most significant
-            weights[p, bit // per_word] = 1 << (per_word - 1 - bit % per_word)
-        g += len(players)
-        prefix_bits[j] = g
-    thresholds = []
-    never = np.int64(1) << per_word  # above every key (keys < 2^62)
+    seg_of = np.searchsorted(starts, first)  # natural segment of each player's first step
+    covered = np.isin(first, starts)  # players that cover no step are left out
+    players = np.flatnonzero(covered)
+    # segment by segment; within a segment the highest index first (most significant)
+    order = np.lexsort((-players, seg_of[players]))
+    players = players[order]
+    counts = np.bincount(seg_of[players], minlength=n_seg)
+    prefix_bits = np.cumsum(counts)  # bits of the prefix through segment j
+    n_words = max(1, -(-len(players) // per_word))
+    positions = np.arange(len(players))  # global bit position, 0 = most significant
+    word_players, word_bits, thresholds = [], [], []
     for w in range(n_words):
-        r = prefix_bits - w * per_word  # prefix bits that fall in word w (clipped below)
-        thr = np.where(
-            r >= per_word,
-            1,
-            np.where(r <= 0, never, np.int64(1) << (per_word - np.clip(r, 1, per_word - 1))),
-        ).astype(np.int64)
-        thresholds.append(thr[::-1].copy())  # non-increasing in j, so ascending reversed
-    return weights, thresholds
+        sel = slice(w * per_word, (w + 1) * per_word)
+        word_players.append(players[sel])
+        word_bits.append(np.int64(1) << (per_word - 1 - positions[sel] % per_word))
+        r = prefix_bits - w * per_word
+        after = int((r >= per_word).sum())
+        inside = r[(r > 0) & (r < per_word)]
+        thresholds.append((after, np.sort(np.int64(1) << (per_word - inside))))
+    return word_players, word_bits, thresholds, prefix_bits

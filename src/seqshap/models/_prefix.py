@@ -48,6 +48,42 @@ def check_state(model: RecurrentModel, state: State, n_rows: int) -> None:
         )
 
 
+def state_rows(model: RecurrentModel, state: State, n_rows: int) -> np.ndarray | None:
+    """``(n_rows, bytes)`` uint8: the raw bytes of each row of ``state`` (every leaf, batch axis
+    first), so that equal rows are bitwise-equal states; None when a leaf is not an array (or a
+    tensor) with ``n_rows`` rows on the model's batch axis."""
+    axis = model.state_batch_axis
+    leaves: list[Any] = []
+
+    def collect(s: Any) -> None:
+        if isinstance(s, tuple | list):
+            for item in s:
+                collect(item)
+        else:
+            leaves.append(s)
+
+    collect(state)
+    parts = []
+    for leaf in leaves:
+        if type(leaf).__module__.startswith("torch"):
+            leaf = leaf.detach().cpu()
+            if str(leaf.dtype) == "torch.bfloat16":  # no numpy type; float32 holds it exactly
+                leaf = leaf.float()
+            leaf = leaf.numpy()
+        elif not isinstance(leaf, np.ndarray):
+            try:  # other frameworks' tensors (TensorFlow, JAX) convert on the host
+                leaf = np.asarray(leaf)
+            except (TypeError, ValueError):
+                return None
+        if leaf.dtype == object or leaf.ndim <= axis or leaf.shape[axis] != n_rows:
+            return None
+        rows = np.ascontiguousarray(np.moveaxis(leaf, axis, 0)).reshape(n_rows, -1)
+        parts.append(rows.view(np.uint8).reshape(n_rows, -1))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
 class PrefixCache(RecurrentModel):
     """A recurrent model that remembers runs from the initial state, row by row, by content.
 

@@ -31,7 +31,7 @@ from .._validation import (
     validate,
 )
 from ..explanation import Explanation
-from ..games import MaskedGame
+from ..games import MaskedGame, SparseMasks
 from ..games.recurrent import DEFAULT_CALL_COST
 from ..models import DEFAULT_BATCH_MEMORY, ModelInfo
 from ._gate import entity_key
@@ -462,8 +462,10 @@ class SequenceExplainer:
                 raise ValueError(
                     f"level is {level!r} but players.level is {players.level!r}; pass one of them."
                 )
-            masks = np.asarray(players.masks)
-            if masks.dtype != bool or masks.shape != (players.n_players, t_len, d):
+            masks = players.masks  # dense, or SparseMasks (checked without densifying)
+            if not isinstance(masks, SparseMasks):
+                masks = np.asarray(masks)
+            if masks.dtype != bool or tuple(masks.shape) != (players.n_players, t_len, d):
                 raise ValueError(
                     f"players.masks must be a boolean array ({players.n_players}, {t_len}, {d}) "
                     f"(one mask per name, over x's cells); received {masks.dtype} array of "

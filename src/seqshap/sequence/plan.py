@@ -566,10 +566,14 @@ class SequencePlan:
             if budget == "auto":
                 budget = hierarchy_budget(hierarchy)
             tol = HIERARCHY_TOL if self.tol is None else self.tol
-            est = owen_values(game, hierarchy, budget, rng, tol=tol, sampler="blocks")
+            # a coalition that first differs at an event b steps back costs b steps on the
+            # prefix tree; the same costs on the plain path, so that both draw the same samples
             back = players.steps_back
+            costs = np.array([len(seq) if s is None else s for s in back], dtype=float)
+            est = owen_values(game, hierarchy, budget, rng, tol=tol, sampler="blocks", costs=costs)
             level_meta["time_blocks"] = [[back[b[0]], back[b[-1]]] for b in hierarchy]
             level_meta["converged"] = bool(est.extras.get("converged", est.exact))
+            level_meta["block_samples"] = list(est.extras.get("samples", [0] * len(hierarchy)))
         if budget == "auto" or self.tol is not None:
             level_meta["budget_rule"] = {"budget": budget, "tol": self.tol}
         level_meta["steps_back"] = list(players.steps_back)

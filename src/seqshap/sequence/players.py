@@ -1,8 +1,11 @@
 """Players of every level as boolean cell masks over one ``(T, d)`` sequence.
 
-One mechanism for all levels: a level is a list of names and a ``(M, T, d)`` boolean array
+One mechanism for all levels: a level is a list of names and ``(M, T, d)`` boolean masks
 (player ``i`` covers the cells ``masks[i]``); :class:`~seqshap.games.MaskedGame` and
-:class:`~seqshap.games.recurrent.RecurrentMaskedGame` value any of them. ``n_pruned`` events at
+:class:`~seqshap.games.recurrent.RecurrentMaskedGame` value any of them. Levels with many
+players over a long sequence (event and window players whose dense masks would exceed
+:data:`DENSE_MASK_BYTES`) hold them as :class:`~seqshap.games.masked.SparseMasks`, linear in
+``T`` (``T`` event players are ``T · T · d`` bytes dense); ``np.asarray`` gives the array. ``n_pruned`` events at
 the start of the sequence (the pruned prefix) form one player, ``"Pruned Events"``, last.
 Event labels count back from the most recent event: ``"Event -1"`` is the last row.
 """
@@ -14,7 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..games.masked import SparseMasks
+
 PRUNED = "Pruned Events"
+#: levels whose dense masks ``(M, T, d)`` would take more bytes than this are built sparse
+DENSE_MASK_BYTES = 2**24
 
 
 @dataclass
@@ -26,7 +33,7 @@ class Players:
     ``meta["steps_back"]``), never the label."""
 
     names: list[str]
-    masks: np.ndarray
+    masks: np.ndarray | SparseMasks
     level: str
     steps_back: list[int | None] | None = None
 
@@ -53,20 +60,31 @@ def _with_pruned(names: list[str], masks: list[np.ndarray], shape, n_pruned: int
     return names, masks
 
 
+def _row_masks(rows: list[range], shape: tuple[int, int]) -> np.ndarray | SparseMasks:
+    """Masks of players that cover whole events (``rows[i]``, every feature): a dense array,
+    or :class:`SparseMasks` when that would exceed :data:`DENSE_MASK_BYTES`."""
+    t_len, d = shape
+    if len(rows) * t_len * d <= DENSE_MASK_BYTES:
+        masks = np.zeros((len(rows), t_len, d), dtype=bool)
+        for i, r in enumerate(rows):
+            masks[i, r.start : r.stop] = True
+        return masks
+    return SparseMasks.from_products(rows, [range(d)] * len(rows), shape)
+
+
 def event_players(length: int, n_features: int, n_pruned: int = 0) -> Players:
     """``"Event -1"`` … ``"Event -k"`` for the ``k = length - n_pruned`` kept events, then
-    ``"Pruned Events"`` (the first ``n_pruned`` events) if any."""
+    ``"Pruned Events"`` (the first ``n_pruned`` events) if any. Memory linear in ``length``
+    for long sequences (:data:`DENSE_MASK_BYTES`)."""
     shape = (length, n_features)
-    names, masks = [], []
     backs: list[int | None] = list(range(1, length - n_pruned + 1))
-    for back in backs:
-        m = np.zeros(shape, dtype=bool)
-        m[length - back] = True
-        names.append(f"Event -{back}")
-        masks.append(m)
-    names, masks = _with_pruned(names, masks, shape, n_pruned)
+    rows = [range(length - back, length - back + 1) for back in backs]
+    names = [f"Event -{back}" for back in backs]
+    if n_pruned > 0:
+        rows.append(range(0, n_pruned))
+        names.append(PRUNED)
     backs += [None] * (len(names) - len(backs))
-    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "event", backs)
+    return Players(names, _row_masks(rows, shape), "event", backs)
 
 
 def resolve_groups(
@@ -138,17 +156,17 @@ def window_players(length: int, n_features: int, window: int, n_pruned: int = 0)
     """WindowSHAP-style: consecutive windows of ``window`` events, counted back from the most
     recent (the oldest window may be shorter), named ``"Events -w..-1"``; then pruned."""
     shape = (length, n_features)
-    names, masks = [], []
+    names, rows = [], []
     end = length
     while end > n_pruned:
         start = max(n_pruned, end - window)
-        m = np.zeros(shape, dtype=bool)
-        m[start:end] = True
+        rows.append(range(start, end))
         names.append(f"Events {start - length}..{end - length - 1}")
-        masks.append(m)
         end = start
-    names, masks = _with_pruned(names, masks, shape, n_pruned)
-    return Players(names, np.array(masks, dtype=bool).reshape(-1, *shape), "window")
+    if n_pruned > 0:
+        rows.append(range(0, n_pruned))
+        names.append(PRUNED)
+    return Players(names, _row_masks(rows, shape), "window")
 
 
 def cell_players(

@@ -176,6 +176,7 @@ def split_values(
     n_blocks: int = 8,
     stop_tol: float | None = None,
     counter: dict[str, int] | None = None,
+    grid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Values of "older only" and "recent only" at every split ``s = 0..T``, from prefix states.
 
@@ -187,6 +188,10 @@ def split_values(
     instead of ``2 T²`` for the plain path). With ``stop_tol``, blocks are visited from the most
     recent split backwards and the search stops after the block holding the first split with
     ``max_k |φ_older| ≤ stop_tol``; splits not visited are NaN (rows 0 and T are always set).
+
+    ``grid``: splits ``0 < s < T`` of a display curve, valued in the prefix pass itself (as
+    :func:`grid_split_values` does, without running the prefix of ``x`` and the background a
+    second time) and set where the search did not visit them.
     """
     t_len, d = x.shape
     m = len(background)
@@ -196,21 +201,41 @@ def split_values(
     def forward(inputs: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         return forward_in_batches(model, inputs, state, batch_size, counter)
 
-    # one prefix pass over x and the background rows, keeping the state at each block start
+    # one prefix pass over x and the background rows, keeping the state at each block start;
+    # the display grid's splits ride along (rows: x, background, then older and recent rows of
+    # each split started, as in grid_split_values)
     prefix = np.concatenate([x[None], background], axis=0)  # (1 + m, T, d)
     starts = sorted(a for a, _ in blocks)
+    grid = np.zeros(0, np.int64) if grid is None else np.unique(np.asarray(grid, np.int64))
+    grid = grid[(grid > 0) & (grid < t_len)]
+    bounds = sorted({*starts, *grid.tolist(), t_len})
+    keep_at, in_grid = set(starts[1:]) | {t_len}, set(grid.tolist())
     states_at: dict[int, State] = {0: None}
     state: State = None
-    final = None
+    final = out = None
+    n_active = 0  # grid splits started
     remember = getattr(model, "remember", None)
-    for i, a in enumerate(starts):
-        b = starts[i + 1] if i + 1 < len(starts) else t_len
-        final, state = forward(prefix[:, a:b], state)
-        states_at[b] = state
-        if remember is not None:  # later games of this sequence start from these prefixes
-            remember(prefix[:, :b], final, state)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if a in in_grid:  # split a starts: older rows from x's state, recent from the background's
+            rows = np.r_[
+                np.arange(1 + m + 2 * m * n_active), np.zeros(m, np.int64), 1 + np.arange(m)
+            ]
+            state = model.take_state(state, rows)
+            n_active += 1
+        seg = np.concatenate(
+            [prefix[:, a:b]]
+            + [np.concatenate([background[:, a:b], np.repeat(x[None, a:b], m, axis=0)])] * n_active
+        )
+        out, state = forward(seg, state)
+        if b in keep_at:
+            final = out[: 1 + m]
+            here = state if n_active == 0 else model.take_state(state, np.arange(1 + m))
+            states_at[b] = here
+            if remember is not None:  # later games of this sequence start from these prefixes
+                remember(prefix[:, :b], final, here)
     fx_raw, fbg_raw = final[0], final[1:]  # (k,), (m, k)
     k = final.shape[1]
+    on_grid = out[1 + m :].reshape(n_active, 2, m, k)  # older, recent at each grid split
     older_raw = np.full((t_len + 1, m, k), np.nan)
     recent_raw = np.full((t_len + 1, m, k), np.nan)
     older_raw[t_len], recent_raw[t_len] = fx_raw, fbg_raw
@@ -236,6 +261,8 @@ def split_values(
         recent_raw[splits[keep]] = r[keep]
         if pruning_stop_reached(o, r, weights, link, v_empty, v_full, stop_tol):
             break
+    todo = np.isnan(older_raw[grid]).any(axis=(1, 2))  # grid splits the search did not visit
+    older_raw[grid[todo]], recent_raw[grid[todo]] = on_grid[todo, 0], on_grid[todo, 1]
     return split_curves(older_raw, recent_raw, weights, link)
 
 
@@ -340,14 +367,8 @@ def compute_pruning(
             batch_size=batch_size,
             stop_tol=stop,
             counter=counter,
+            grid=extra,
         )
-        if extra is not None:
-            todo = extra[(extra > 0) & np.isnan(v_old_s[extra]).any(axis=1)]
-            if len(todo):
-                o, r = grid_split_values(
-                    model, x, background, todo, batch_size=batch_size, counter=counter
-                )
-                v_old_s[todo], v_rec_s[todo] = split_curves(o, r, weights, link)
     else:
         v_old_s, v_rec_s = plain_split_values(
             model,
