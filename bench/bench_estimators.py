@@ -350,8 +350,16 @@ def report(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None
         "compute s / model s: all seeds and budgets of the method, its own work / inside the "
         "value function; s to 5%: seconds of one estimate (both) at the 5% crossing"
     )
+    report_summary(game, table, budgets, seeds)
+
+
+def report_summary(game: BenchGame, table: dict, budgets: list[int], seeds: int) -> None:
+    """seqshap's default (``OURS``) against the best peer: evaluations to 5% and 1%, error
+    ratios at ``MARKS``, coverage per budget."""
     if OURS not in table:
         return
+    reach = {name: evals_to_reach(res.used, res.errors) for name, res in table.items()}
+    reach1 = {name: evals_to_reach(res.used, res.errors, 0.01) for name, res in table.items()}
     peers = [p for p in PEERS if p in table]
     if not peers:
         return

@@ -91,7 +91,7 @@ def test_fit_over_every_coalition_gives_exact_values(rng, ridge, triples):
     assert len(zp) == 2 ** (m - 1) - 1 and np.isclose(wp.sum(), w.sum() / 2)
     basis = CubicBasis(m, TRIPLE_SETS[triples](m), ridge=ridge)
     empty = np.zeros((0, m), dtype=bool)
-    phi, _, _ = fit_cubic(
+    phi, _, _, _ = fit_cubic(
         basis,
         zp,
         dy,
@@ -140,8 +140,11 @@ def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed
     game, sampler, z_en, y_en, z_s, y_s, delta = sampled_setup(m, sizes, seed)
     basis = CubicBasis(m, window_triples(m, window))
     w_en, w_s = _weights(sampler, z_en, z_s)
+    phi, se, extras, used = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, False, basis)
+    assert used is basis
     penalty = np.zeros(basis.n_terms)
-    penalty[m:] = basis.ridge * (w_en.sum() + w_s.sum()) / 2  # held fixed in the refits
+    # the ridge the fit chose (leave-one-pair-out), held fixed in the refits
+    penalty[m:] = extras["ridge"] * (w_en.sum() + w_s.sum()) / 2
 
     def refit(keep):
         w_en_p, w_s_p = _weights(sampler, z_en, z_s[keep])
@@ -149,8 +152,6 @@ def test_pair_difference_fit_and_its_jackknife_equal_plain_refits(m, sizes, seed
         y = np.concatenate([y_en, y_s[keep]])
         return dense_fit(basis, z, np.concatenate([w_en_p, w_s_p]), y, delta, penalty)
 
-    phi, se, extras, used = _fit(sampler, z_en, y_en, z_s, y_s, delta, m, False, basis)
-    assert used is basis
     np.testing.assert_allclose(phi, refit(np.ones(len(z_s), dtype=bool)), atol=1e-10, rtol=0)
     expected = np.zeros_like(phi)
     h = np.minimum(z_s[0::2].sum(1), m - z_s[0::2].sum(1))

@@ -17,8 +17,9 @@ middle. This implementation spends a budget of coalition evaluations well:
   penalised (:mod:`seqshap.estimators._cubic`): pairing already cancels every even-order
   interaction, and the odd third-order ones are most of what is left of paired KernelSHAP's
   error. With every coalition the values are still exactly Shapley's. It is fitted on pair
-  differences with one Cholesky factorisation, and its jackknife by Woodbury downdates, so an
-  estimate costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
+  differences with one Cholesky factorisation per ridge tried (the ridge is chosen per fit by
+  exact leave-one-pair-out error), and its jackknife by Woodbury downdates, so an estimate
+  costs a few times the linear fit's compute, not 20–400× (README, "Estimators").
   Below 4M sampled pairs, and with ``l1_reg``, the fit is the linear one (``order=1``,
   paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
@@ -48,12 +49,20 @@ from math import comb
 import numpy as np
 
 from ..games.base import Game
-from ._cubic import CubicBasis, border_effects, choose_triples, fit_cubic, pair_up
+from ._cubic import CubicBasis, border_effects, choose_triples, fit_cubic, loo_score, pair_up
 from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions
 
 #: sampled pairs per player below which the third-order terms are not fitted (order 1 instead)
 MIN_PAIRS_PER_PLAYER = 4
+# Designs measured against the default and not kept (README, "Estimators"; measured by
+# ``bench/bench_estimator_variants.py``, which switches them on): off in the library. Chain
+# pairs helped at 50–75 evaluations and cost up to 40% more error from 100 to 560; terms by LOO
+# helped one game of four (``gbm-tabular``, up to 25% at 400–800) at 1.7–2.8× the compute.
+#: the first sampled pairs are the chain of one random ordering and of its reverse
+_CHAIN_PAIRS = False
+#: third-order terms per sampled pair, chosen among these by leave-one-pair-out error
+_TERMS_GRID: tuple[float, ...] | None = None
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -104,7 +113,7 @@ def kernel_shap(
         )
 
     third = order == 3 and m >= 3 and not (l1_reg is not False and l1_reg is not None)
-    sampler = _PairSampler(m, rng, sizes="uniform" if third else "mass")
+    sampler = _PairSampler(m, rng, sizes="uniform" if third else "mass", chain=_CHAIN_PAIRS)
     remaining = budget - used
     first = remaining if tol is None else min(remaining, max(2 * m + 2, 16 * m))
     sampler.plan_enumeration(first)
@@ -123,8 +132,16 @@ def kernel_shap(
         n_pairs = len(drawn["z"]) // 2
         basis = None
         if third and n_pairs >= MIN_PAIRS_PER_PLAYER * m:
-            triples = choose_triples(m, n_pairs + len(z_en) // 2, effects)
-            basis = CubicBasis(m, triples) if len(triples) else None
+            n_all = n_pairs + len(z_en) // 2
+            bases = [
+                CubicBasis(m, t)
+                for f in _TERMS_GRID or (1.0,)
+                if len(t := choose_triples(m, n_all, effects, terms_per_pair=f))
+            ]
+            basis = bases[0] if len(bases) == 1 else None
+            if len(bases) > 1:
+                z_s, y_s = drawn["z"], drawn["y"]
+                basis = min(bases, key=lambda bs: _loo(sampler, z_en, y_en, z_s, y_s, delta, bs))
         phi, se, drawn["extras"], drawn["basis"] = _fit(
             sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, basis
         )
@@ -168,10 +185,12 @@ def kernel_shap(
 class _PairSampler:
     """Plans border enumeration and draws complementary pairs without replacement."""
 
-    def __init__(self, m: int, rng: np.random.Generator, sizes: str = "mass"):
+    def __init__(self, m: int, rng: np.random.Generator, sizes: str = "mass", chain: bool = False):
         self.m = m
         self.rng = rng
         self.by_mass = sizes == "mass"
+        self.chain = chain
+        self._chain_left = np.zeros((0, m), dtype=bool)  # chain pairs not yet handed out
         self.mass = kernel_size_mass(m)
         self.enumerated_half: list[int] = []  # h = min(s, M−s) enumerated
         self.seen: set[bytes] = set()  # pair keys when M > 63
@@ -202,6 +221,21 @@ class _PairSampler:
         self.population = np.array(
             [comb(m, int(h)) // (2 if 2 * h == m else 1) for h in self.free_half], dtype=float
         )
+        if self.chain:
+            self._chain_left = self._chain_pairs()
+
+    def _chain_pairs(self) -> np.ndarray:
+        """First members of the pairs (z_j, ¬z_j), z_j = {π_1..π_j}, of one random ordering π,
+        for the free sizes j, borders first: the chain of π and of its reverse (an antithetic
+        pair of permutations) as complementary pairs. Their differences determine the linear
+        part exactly (nested coalitions), which random pairs do only well past M pairs."""
+        m = self.m
+        rank = np.argsort(self.rng.permutation(m))
+        j = np.arange(1, m)
+        h = np.minimum(j, m - j)
+        keep = np.isin(h, self.free_half)
+        j = j[keep][np.argsort(h[keep], kind="stable")]
+        return rank[None, :] < j[:, None]
 
     def enumerated(self) -> np.ndarray:
         rows = []
@@ -233,6 +267,15 @@ class _PairSampler:
         if n_pairs <= 0 or self.exhausted:
             return np.zeros((0, self.m), dtype=bool)
         out: list[np.ndarray] = []
+        if len(self._chain_left):
+            take, self._chain_left = self._chain_left[:n_pairs], self._chain_left[n_pairs:]
+            canon = np.where(take[:, :1], take, ~take)
+            if self.m <= 63:
+                out.extend(take[self._accept_int(canon, len(take))])
+            else:
+                for row, key in zip(take, np.packbits(canon, axis=1)):
+                    self.seen.add(key.tobytes())
+                    out.append(row)
         tries = 0
         while len(out) < n_pairs and tries < 50:
             tries += 1
@@ -353,12 +396,23 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     )
     if out is None:
         return None
-    phi, var, dof = out
+    phi, var, dof, ridge = out
     if not jackknife:
         se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
         return phi, se, {}
     se, extras = t_scaled(np.sqrt(var), dof)
-    return phi, se, extras
+    return phi, se, {**extras, "ridge": ridge * basis.ridge}
+
+
+def _loo(sampler, z_en, y_en, z_s, y_s, delta, basis) -> float:
+    """Leave-one-pair-out error of the third-order fit with ``basis`` (:func:`._cubic.loo_score`)."""
+    zp_en, dy_en = pair_up(z_en, y_en)
+    w_en = _weights(sampler, zp_en, z_s[:0])[0] if len(z_en) else np.zeros(0)
+    omega = sampler.mass.copy()
+    if sampler.m % 2 == 0:
+        omega[sampler.m // 2] /= 2.0
+    dy_s = y_s[0::2] - y_s[1::2]
+    return loo_score(basis, zp_en, dy_en, w_en, z_s[0::2], dy_s, omega, delta)
 
 
 def _constrain(x: np.ndarray, g: np.ndarray, delta: np.ndarray) -> np.ndarray:
