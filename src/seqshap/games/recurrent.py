@@ -33,6 +33,13 @@ steps left; the exact games of a pruned report, whose players are the last few e
 look). On the AReM GRU's 480 unpruned events this cuts a sample of the oldest time
 block from 107k to 61k row-steps (``merge_states = False`` turns it off).
 
+A game also keeps the states at the ends of its recent runs of at most :data:`SAVE_ROWS` rows
+(before any merge), keyed by the prefix each group shares: a later request whose groups were
+all seen at a natural segment starts there. The rounds of a sampling estimator draw new
+samples in the same contexts (the blocks before a time block), so they skip the contexts'
+steps (AReM GRU, 480 unpruned events: the 96- and 17-step runs of 16 and 64 contexts that
+started every round).
+
 The prefix-state cache that lets later games of a sequence start from the pruned prefix is
 :class:`seqshap.models.PrefixCache`; temporal pruning (the "older vs recent" games at every
 split) is in :mod:`seqshap.sequence.pruning`.
@@ -59,6 +66,10 @@ DEFAULT_CALL_COST = 512
 #: runs of at least MERGE_MIN_ROWS rows are cut every MERGE_EVERY steps to merge equal states
 MERGE_EVERY = 32
 MERGE_MIN_ROWS = 64
+#: states kept across requests (see RecurrentMaskedGame._save): runs of at most SAVE_ROWS
+#: rows, the SAVE_ENTRIES latest run ends
+SAVE_ROWS = 512
+SAVE_ENTRIES = 8
 
 
 class RecurrentMaskedGame(MaskedGame):
@@ -143,6 +154,10 @@ class RecurrentMaskedGame(MaskedGame):
         self.merge_every = MERGE_EVERY
         self._last_sorted = np.sort(self._last_step[self._last_step >= 0])
         self._hash_mult = np.zeros(0, dtype=np.uint64)
+        #: natural segment j -> (prefix key bytes -> group, states after segment j): states
+        #: of earlier requests, so that a sampling estimator's rounds, whose coalitions share
+        #: their early prefixes (the contexts of a time block), do not run them again
+        self._saved: dict[int, tuple[dict[bytes, int], State]] = {}
         self._key_cols: np.ndarray | None = None  # see _sorted_keys
         self._key_valid: np.ndarray | None = None
         self.n_merged = 0  # groups merged that way
@@ -236,7 +251,7 @@ class RecurrentMaskedGame(MaskedGame):
         coalitions that share early prefixes (whatever order the estimator drew them in)."""
         return self._sorted_keys(coalitions)[1]
 
-    def _plan(self, n_groups: np.ndarray) -> list[tuple[int, int, int, bool]]:
+    def _plan(self, n_groups: np.ndarray, first: int = 0) -> list[tuple[int, int, int, bool]]:
         """Runs of natural segments, each one model call: ``(start, end, natural index of the
         end, look)``, ``look``: whether to look for equal states (:meth:`_merge`) after it.
 
@@ -245,12 +260,13 @@ class RecurrentMaskedGame(MaskedGame):
         run of its own would; segments are joined greedily while that waste, summed over the
         run, stays within ``call_cost`` (one more call). Summed, not per segment: 224 events
         with two new groups each would otherwise be one run of 456 rows over 224 steps (100k
-        row-steps instead of 50k, AReM GRU, 480 unpruned events)."""
+        row-steps instead of 50k, AReM GRU, 480 unpruned events). ``first``: the first natural
+        segment to run (the states before it are known)."""
         m = len(self.background)
         lengths = self._ends - self._starts
         plan = []
-        run_start, run_len, waste = 0, 0, 0
-        for j in range(len(self._starts)):
+        run_start, run_len, waste = first, 0, 0
+        for j in range(first, len(self._starts)):
             if j > run_start:
                 extra = (int(n_groups[j]) - int(n_groups[j - 1])) * m * run_len
                 if waste + extra > self.call_cost:
@@ -266,7 +282,7 @@ class RecurrentMaskedGame(MaskedGame):
         # look for equal states at most every merge_every steps; long runs of many rows are cut
         # every merge_every steps for it (a chance to merge prefixes whose states became equal
         # before running them all to the end)
-        out, last = [], 0
+        out, last = [], int(self._starts[first])
         for a, b, j in plan:
             if int(n_groups[j]) * m < MERGE_MIN_ROWS:
                 out.append((a, b, j, False))
@@ -300,7 +316,13 @@ class RecurrentMaskedGame(MaskedGame):
         n_prev = 0
         scores = None
         head = np.ones(c, dtype=bool)  # head[i]: sorted row i starts a group
-        plan = self._plan(n_groups)
+        first = 0
+        restored = self._restore(order, div, keys)
+        if restored is not None:  # every group's state after natural segment j is known
+            j0, state, prev_ids = restored
+            n_prev, first = int(prev_ids[-1]) + 1, j0 + 1
+        plan = self._plan(n_groups, first)
+        saving = True  # groups are prefixes (until states are merged)
         for a, b, j, look in plan:
             np.less_equal(div, j, out=head[1:])
             pos = np.flatnonzero(head)
@@ -318,6 +340,8 @@ class RecurrentMaskedGame(MaskedGame):
             )
             prev_ids = np.cumsum(head) - 1
             n_prev = len(pos)
+            if saving and b == self._ends[j] and b < plan[-1][1] and n_prev * m <= SAVE_ROWS:
+                self._save(j, keys[reps], state)
             merged = None
             if look and n_prev > 1:
                 merged = self._merge(state, n_prev)
@@ -340,6 +364,7 @@ class RecurrentMaskedGame(MaskedGame):
                 div[prev_ids[1:] != prev_ids[:-1]] = j
                 n_prev = len(keep)
                 self.n_merged += int(len(canon) - len(keep))
+                saving = False
         values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
         inv = np.empty(c, dtype=np.int64)
         inv[order] = prev_ids
@@ -351,6 +376,43 @@ class RecurrentMaskedGame(MaskedGame):
         if self._full is None and (full := np.flatnonzero(z.all(axis=1))).size:
             self._full = out[full[0]].copy()
         return out
+
+    def _prefix_mask(self, j: int) -> np.ndarray:
+        """Per key word, the bits of the players whose first step is in natural segments
+        ``0..j`` (those that change the inputs up to the end of segment ``j``)."""
+        n_bits = int(self._prefix_bits[j])
+        inside = np.clip(n_bits - 62 * np.arange(len(self._word_bits)), 0, 62)
+        full = (np.int64(1) << 62) - 1
+        return full ^ ((np.int64(1) << (62 - inside)) - 1)
+
+    def _save(self, j: int, rep_keys: np.ndarray, state: State) -> None:
+        """Keep the states after natural segment ``j`` of groups with keys ``rep_keys``."""
+        masked = np.ascontiguousarray(rep_keys & self._prefix_mask(j))
+        index = {row.tobytes(): i for i, row in enumerate(masked)}
+        self._saved.pop(j, None)
+        self._saved[j] = (index, state)
+        while len(self._saved) > SAVE_ENTRIES:
+            self._saved.pop(next(iter(self._saved)))
+
+    def _restore(self, order: np.ndarray, div: np.ndarray, keys: np.ndarray):
+        """``(j, state, group of each sorted row)`` for the latest kept natural segment ``j`` at
+        which every group of this request was kept, else None."""
+        m = len(self.background)
+        for j in sorted(self._saved, reverse=True):
+            index, saved = self._saved[j]
+            head = np.r_[True, div <= j]
+            reps = order[np.flatnonzero(head)]
+            masked = np.ascontiguousarray(keys[reps] & self._prefix_mask(j))
+            found = []
+            for row in masked:
+                i = index.get(row.tobytes())
+                if i is None:
+                    break
+                found.append(i)
+            else:
+                rows = (np.array(found)[:, None] * m + np.arange(m)[None, :]).reshape(-1)
+                return j, self.model.take_state(saved, rows), np.cumsum(head) - 1
+        return None
 
     def _segment_cover(self, z: np.ndarray, a: int, b: int) -> np.ndarray:
         """``(g, (b − a) · d)``: the cells of steps ``a..b−1`` that coalitions ``z`` cover
