@@ -412,6 +412,18 @@ def test_prefixes_whose_states_become_equal_are_merged_exactly(state_axis, as_to
     np.testing.assert_allclose(unmerged(z), expected, rtol=0, atol=1e-12)
     assert merged.n_merged > 0 and unmerged.n_merged == 0
     assert merged.n_steps < 0.7 * unmerged.n_steps
+    # states kept after the merges serve a later request with other older events (rows whose
+    # prefixes were merged into one group all read its state): still the plain values
+    assert merged._saved
+    z2 = rng.random((100, players.n_players)) < 0.5
+    z2[:, :80] = z[rng.integers(300, size=100), :80]
+    steps = merged.n_steps
+    expected2 = MaskedGame(plain, x, bg, players.masks)(z2)
+    np.testing.assert_allclose(merged(z2), expected2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(unmerged(z2), expected2, rtol=0, atol=1e-12)
+    fresh = RecurrentMaskedGame(fast, x, bg, players.masks, call_cost=0)
+    fresh(z2)
+    assert merged.n_steps - steps < fresh.n_steps
 
 
 def test_state_rows_compare_states_bitwise_in_any_layout():

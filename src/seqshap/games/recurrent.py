@@ -33,8 +33,8 @@ steps left; the exact games of a pruned report, whose players are the last few e
 look). On the AReM GRU's 480 unpruned events this cuts a sample of the oldest time
 block from 107k to 61k row-steps (``merge_states = False`` turns it off).
 
-A game also keeps the states at the ends of its recent runs of at most :data:`SAVE_ROWS` rows
-(before any merge), keyed by the prefix each group shares: a later request whose groups were
+A game also keeps the states at the ends of its recent runs of at most :data:`SAVE_ROWS` rows,
+keyed by the prefix of each row (after a merge, a group's state is that of every prefix in it): a later request whose groups were
 all seen at a natural segment starts there. The rounds of a sampling estimator draw new
 samples in the same contexts (the blocks before a time block), so they skip the contexts'
 steps (AReM GRU, 480 unpruned events: the 96- and 17-step runs of 16 and 64 contexts that
@@ -157,7 +157,7 @@ class RecurrentMaskedGame(MaskedGame):
         #: natural segment j -> (prefix key bytes -> group, states after segment j): states
         #: of earlier requests, so that a sampling estimator's rounds, whose coalitions share
         #: their early prefixes (the contexts of a time block), do not run them again
-        self._saved: dict[int, tuple[dict[bytes, int], State]] = {}
+        self._saved: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, State]] = {}
         self._key_cols: np.ndarray | None = None  # see _sorted_keys
         self._key_valid: np.ndarray | None = None
         self.n_merged = 0  # groups merged that way
@@ -322,7 +322,7 @@ class RecurrentMaskedGame(MaskedGame):
             j0, state, prev_ids = restored
             n_prev, first = int(prev_ids[-1]) + 1, j0 + 1
         plan = self._plan(n_groups, first)
-        saving = True  # groups are prefixes (until states are merged)
+        pure = True  # groups are prefixes (until states are merged)
         for a, b, j, look in plan:
             np.less_equal(div, j, out=head[1:])
             pos = np.flatnonzero(head)
@@ -340,8 +340,11 @@ class RecurrentMaskedGame(MaskedGame):
             )
             prev_ids = np.cumsum(head) - 1
             n_prev = len(pos)
-            if saving and b == self._ends[j] and b < plan[-1][1] and n_prev * m <= SAVE_ROWS:
-                self._save(j, keys[reps], state)
+            if b == self._ends[j] and b < plan[-1][1] and n_prev * m <= SAVE_ROWS:
+                if pure:  # one key per group
+                    self._save(j, keys[reps], np.arange(n_prev), state)
+                elif c <= SAVE_ROWS * 16:  # after a merge a group holds several prefixes
+                    self._save(j, keys[order], prev_ids, state)
             merged = None
             if look and n_prev > 1:
                 merged = self._merge(state, n_prev)
@@ -364,7 +367,7 @@ class RecurrentMaskedGame(MaskedGame):
                 div[prev_ids[1:] != prev_ids[:-1]] = j
                 n_prev = len(keep)
                 self.n_merged += int(len(canon) - len(keep))
-                saving = False
+                pure = False
         values = self._link(np.einsum("gmk,m->gk", scores.reshape(-1, m, k), self.weights))
         inv = np.empty(c, dtype=np.int64)
         inv[order] = prev_ids
@@ -385,12 +388,22 @@ class RecurrentMaskedGame(MaskedGame):
         full = (np.int64(1) << 62) - 1
         return full ^ ((np.int64(1) << (62 - inside)) - 1)
 
-    def _save(self, j: int, rep_keys: np.ndarray, state: State) -> None:
-        """Keep the states after natural segment ``j`` of groups with keys ``rep_keys``."""
-        masked = np.ascontiguousarray(rep_keys & self._prefix_mask(j))
-        index = {row.tobytes(): i for i, row in enumerate(masked)}
+    def _fingerprint(self, rows: np.ndarray) -> np.ndarray:
+        """One uint64 per row of int64 key words (wrapping multiply-add; equal rows, equal
+        fingerprints; rows are compared whole after a fingerprint matches)."""
+        mult = (
+            np.arange(1, rows.shape[1] + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        ) | 1
+        return (rows.view(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+
+    def _save(self, j: int, row_keys: np.ndarray, groups: np.ndarray, state: State) -> None:
+        """Keep the states after natural segment ``j``: row ``i`` (prefix key ``row_keys[i]``)
+        has the state of group ``groups[i]`` (after a merge, of every row of that group)."""
+        masked = row_keys & self._prefix_mask(j)
+        finger = self._fingerprint(masked)
+        o = np.argsort(finger, kind="stable")
         self._saved.pop(j, None)
-        self._saved[j] = (index, state)
+        self._saved[j] = (finger[o], masked[o], groups[o], state)
         while len(self._saved) > SAVE_ENTRIES:
             self._saved.pop(next(iter(self._saved)))
 
@@ -399,19 +412,14 @@ class RecurrentMaskedGame(MaskedGame):
         which every group of this request was kept, else None."""
         m = len(self.background)
         for j in sorted(self._saved, reverse=True):
-            index, saved = self._saved[j]
+            finger, masked, groups, saved = self._saved[j]
             head = np.r_[True, div <= j]
-            reps = order[np.flatnonzero(head)]
-            masked = np.ascontiguousarray(keys[reps] & self._prefix_mask(j))
-            found = []
-            for row in masked:
-                i = index.get(row.tobytes())
-                if i is None:
-                    break
-                found.append(i)
-            else:
-                rows = (np.array(found)[:, None] * m + np.arange(m)[None, :]).reshape(-1)
-                return j, self.model.take_state(saved, rows), np.cumsum(head) - 1
+            query = keys[order[np.flatnonzero(head)]] & self._prefix_mask(j)
+            at = np.minimum(np.searchsorted(finger, self._fingerprint(query)), len(finger) - 1)
+            if not (masked[at] == query).all():  # a prefix not kept (or a collision): not here
+                continue
+            rows = (groups[at][:, None] * m + np.arange(m)[None, :]).reshape(-1)
+            return j, self.model.take_state(saved, rows), np.cumsum(head) - 1
         return None
 
     def _segment_cover(self, z: np.ndarray, a: int, b: int) -> np.ndarray:
