@@ -19,8 +19,9 @@ values. Consequences:
 * exact event-level enumeration over ``M`` events costs ``≈ 2^(M+1)`` recurrent steps instead
   of ``T · 2^M`` (plain path) or ``M · 2^M`` (TimeSHAP's suffix-only path).
 
-Consecutive segments are merged when a separate call would cost more than the steps it saves
-(``call_cost``, in row-steps): early segments with few distinct prefixes are cheap to run
+Consecutive segments are joined into one call while the steps this wastes (rows run from the
+run's first step instead of their own segment's), summed over the run, stay within one call's
+cost (``call_cost``, in row-steps): early segments with few distinct prefixes are cheap to run
 un-shared, and fewer calls are faster for small models.
 
 Prefixes that differ only in events the model has forgotten reach *bitwise equal* hidden
@@ -31,7 +32,8 @@ Runs of at least :data:`MERGE_MIN_ROWS` rows are cut every :data:`MERGE_EVERY` s
 for such states, where at least :data:`MERGE_EVERY` steps are left (a merge saves at most the
 steps left; the exact games of a pruned report, whose players are the last few events, never
 look). On the AReM GRU's 480 unpruned events this cuts a sample of the oldest time
-block from 107k to 61k row-steps (``merge_states = False`` turns it off).
+block from 107k to 61k row-steps (measured with runs joined by each segment's own waste;
+``merge_states = False`` turns it off).
 
 A game also keeps the states at the ends of its recent runs of at most :data:`SAVE_ROWS` rows,
 keyed by the prefix of each row (after a merge, a group's state is that of every prefix in it): a later request whose groups were
