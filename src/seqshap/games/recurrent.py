@@ -159,7 +159,7 @@ class RecurrentMaskedGame(MaskedGame):
         #: natural segment j -> (prefix key bytes -> group, states after segment j): states
         #: of earlier requests, so that a sampling estimator's rounds, whose coalitions share
         #: their early prefixes (the contexts of a time block), do not run them again
-        self._saved: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, State]] = {}
+        self._saved: dict[int, tuple] = {}
         self._key_cols: np.ndarray | None = None  # see _sorted_keys
         self._key_valid: np.ndarray | None = None
         self.n_merged = 0  # groups merged that way
@@ -344,9 +344,9 @@ class RecurrentMaskedGame(MaskedGame):
             n_prev = len(pos)
             if b == self._ends[j] and b < plan[-1][1] and n_prev * m <= SAVE_ROWS:
                 if pure:  # one key per group
-                    self._save(j, keys[reps], np.arange(n_prev), state)
-                elif c <= SAVE_ROWS * 16:  # after a merge a group holds several prefixes
-                    self._save(j, keys[order], prev_ids, state)
+                    self._save(j, keys, reps, np.arange(n_prev), state)
+                else:  # after a merge a group holds several prefixes
+                    self._save(j, keys, order, prev_ids, state)
             merged = None
             if look and n_prev > 1:
                 merged = self._merge(state, n_prev)
@@ -398,23 +398,31 @@ class RecurrentMaskedGame(MaskedGame):
         ) | 1
         return (rows.view(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
 
-    def _save(self, j: int, row_keys: np.ndarray, groups: np.ndarray, state: State) -> None:
-        """Keep the states after natural segment ``j``: row ``i`` (prefix key ``row_keys[i]``)
-        has the state of group ``groups[i]`` (after a merge, of every row of that group)."""
-        masked = row_keys & self._prefix_mask(j)
-        finger = self._fingerprint(masked)
-        o = np.argsort(finger, kind="stable")
+    def _save(self, j: int, keys: np.ndarray, rows: np.ndarray, groups: np.ndarray, state) -> None:
+        """Keep the states after natural segment ``j``: row ``rows[i]`` (prefix key
+        ``keys[rows[i]]``) has the state of group ``groups[i]`` (after a merge, of every row of
+        that group). Indexed when first read (:meth:`_restore`): most entries never are."""
         self._saved.pop(j, None)
-        self._saved[j] = (finger[o], masked[o], groups[o], state)
+        self._saved[j] = (None, keys, rows, groups, state)
         while len(self._saved) > SAVE_ENTRIES:
             self._saved.pop(next(iter(self._saved)))
+
+    def _saved_index(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, State]:
+        finger, keys, rows, groups, state = self._saved[j]
+        if finger is None:
+            masked = keys[rows] & self._prefix_mask(j)
+            finger = self._fingerprint(masked)
+            o = np.argsort(finger, kind="stable")
+            finger, keys, groups = finger[o], masked[o], groups[o]
+            self._saved[j] = (finger, keys, None, groups, state)
+        return finger, keys, groups, state
 
     def _restore(self, order: np.ndarray, div: np.ndarray, keys: np.ndarray):
         """``(j, state, group of each sorted row)`` for the latest kept natural segment ``j`` at
         which every group of this request was kept, else None."""
         m = len(self.background)
         for j in sorted(self._saved, reverse=True):
-            finger, masked, groups, saved = self._saved[j]
+            finger, masked, groups, saved = self._saved_index(j)
             head = np.r_[True, div <= j]
             query = keys[order[np.flatnonzero(head)]] & self._prefix_mask(j)
             at = np.minimum(np.searchsorted(finger, self._fingerprint(query)), len(finger) - 1)
