@@ -72,6 +72,9 @@ MERGE_MIN_ROWS = 64
 #: rows, the SAVE_ENTRIES latest run ends
 SAVE_ROWS = 512
 SAVE_ENTRIES = 8
+#: after a merge, states are kept with every row's key, for requests of at most this many
+#: bytes of keys (the entries hold them: memory stays bounded by SAVE_ENTRIES of these)
+SAVE_KEY_BYTES = 2**21
 
 
 class RecurrentMaskedGame(MaskedGame):
@@ -344,9 +347,9 @@ class RecurrentMaskedGame(MaskedGame):
             n_prev = len(pos)
             if b == self._ends[j] and b < plan[-1][1] and n_prev * m <= SAVE_ROWS:
                 if pure:  # one key per group
-                    self._save(j, keys, reps, np.arange(n_prev), state)
-                else:  # after a merge a group holds several prefixes
-                    self._save(j, keys, order, prev_ids, state)
+                    self._save(j, keys[reps], np.arange(n_prev), np.arange(n_prev), state)
+                elif keys.nbytes <= SAVE_KEY_BYTES:  # after a merge a group holds several
+                    self._save(j, keys, order, prev_ids, state)  # prefixes: every row's key
             merged = None
             if look and n_prev > 1:
                 merged = self._merge(state, n_prev)
