@@ -18,19 +18,17 @@ from .base import RecurrentModel
 State = Any
 
 
+def state_leaves(state: State) -> list[Any]:
+    """The arrays of a (possibly nested tuple/list) hidden state, in order."""
+    if isinstance(state, tuple | list):
+        return [leaf for item in state for leaf in state_leaves(item)]
+    return [state]
+
+
 def check_state(model: RecurrentModel, state: State, n_rows: int) -> None:
     """Raise a clear error when ``state`` does not hold ``n_rows`` rows on the batch axis."""
     axis = model.state_batch_axis
-    leaves: list[Any] = []
-
-    def collect(s: Any) -> None:
-        if isinstance(s, tuple | list):
-            for item in s:
-                collect(item)
-        else:
-            leaves.append(s)
-
-    collect(state)
+    leaves = state_leaves(state)
     problems = []
     for leaf in leaves:
         shape = getattr(leaf, "shape", None)
@@ -53,16 +51,7 @@ def state_rows(model: RecurrentModel, state: State, n_rows: int) -> np.ndarray |
     first), so that equal rows are bitwise-equal states; None when a leaf is not an array (or a
     tensor) with ``n_rows`` rows on the model's batch axis."""
     axis = model.state_batch_axis
-    leaves: list[Any] = []
-
-    def collect(s: Any) -> None:
-        if isinstance(s, tuple | list):
-            for item in s:
-                collect(item)
-        else:
-            leaves.append(s)
-
-    collect(state)
+    leaves = state_leaves(state)
     parts = []
     for leaf in leaves:
         if type(leaf).__module__.startswith("torch"):
