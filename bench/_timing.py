@@ -40,3 +40,20 @@ def timed(fn, repeat: int, warmup: bool = True):
         out = fn()
         times.append(time.perf_counter() - t0)
     return out, float(np.median(times)), float(np.min(times))
+
+
+def timed_interleaved(fns, repeat: int):
+    """:func:`timed` for several sides at once, their timed calls interleaved (side 1, side 2,
+    …, then again), so that a change in the machine's load hits every side alike: one untimed
+    warm-up of each side, then ``repeat`` rounds. Returns one (result of the last call, median
+    wall s, min wall s) per side."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    outs: list = [None] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            outs[i] = fn()
+            times[i].append(time.perf_counter() - t0)
+    return [(out, float(np.median(t)), float(np.min(t))) for out, t in zip(outs, times)]

@@ -8,7 +8,9 @@ Model and data: the AReM tutorial GRU (``bench/_arem.py``) in its (x, h) form (s
 sequences end to end, tiled to length T; the explained sequence ends with a cycling recording
 so that its last events drive the score. Row-steps = rows × steps sent to the model, counted by
 wrapping ``f(x, h)``. Times: median and min of ``--repeat`` runs after one warm-up (one run at
-T >= 20,000). The machine is shared: read ratios measured in the same run, not absolute times.
+T >= 20,000); the pruned and unpruned reports are timed in interleaved rounds, so that a change
+of load hits both alike. The machine is shared: read ratios measured in the same run, not
+absolute times.
 
 Targets (issue 13): growth of default ``explain()`` from T = 2,000 to 20,000 at most 15×;
 T = 20,000 in seconds. 480 unpruned events (``pruning_tol=None``) in at most 3× the default
@@ -31,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _arem import prepare  # noqa: E402
-from _timing import Counted, timed  # noqa: E402
+from _timing import Counted, timed, timed_interleaved  # noqa: E402
 
 
 def main() -> None:
@@ -94,17 +96,25 @@ def main() -> None:
     ex = explainer()
     ex02 = seqshap.sequence.SequenceExplainer(f, base_event, batch_size=4096, tol=0.02)
 
-    def run(explainer_, **kwargs):
-        f.reset()  # the counts read after timed() are those of its last call
-        return explainer_.explain(x, **kwargs)
+    steps: dict[str, int] = {}
 
-    # each side: one untimed warm-up, then --repeat timed calls (bench/_timing.py)
-    pruned, t_p, t_p_min = timed(lambda: run(ex), args.repeat)
-    steps_p = f.row_steps
-    unpruned, t_u, t_u_min = timed(lambda: run(ex, pruning_tol=None), args.repeat)
-    steps_u = f.row_steps
-    loose, t_l, t_l_min = timed(lambda: run(ex02, pruning_tol=None), args.repeat)
-    steps_l = f.row_steps
+    def run(name, explainer_, **kwargs):
+        f.reset()  # the counts kept are those of each side's last call
+        out = explainer_.explain(x, **kwargs)
+        steps[name] = f.row_steps
+        return out
+
+    # each side: one untimed warm-up, then --repeat timed rounds with the three sides
+    # interleaved, so that the machine's load moves all of them alike (bench/_timing.py)
+    (pruned, t_p, t_p_min), (unpruned, t_u, t_u_min), (loose, t_l, t_l_min) = timed_interleaved(
+        [
+            lambda: run("pruned", ex),
+            lambda: run("unpruned", ex, pruning_tol=None),
+            lambda: run("loose", ex02, pruning_tol=None),
+        ],
+        args.repeat,
+    )
+    steps_p, steps_u, steps_l = steps["pruned"], steps["unpruned"], steps["loose"]
     ev = unpruned.event
     v, se = ev.values[0, :, 0], ev.std_errors[0, :, 0]
     spread = float(np.ptp(v))
