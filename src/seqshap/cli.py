@@ -346,6 +346,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             data=base_seqs,
             feature_names=names,
             method=args.method,
+            order=args.order,
             budget=args.budget,
             seed=args.seed,
             link=args.link,
@@ -387,6 +388,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "tol": args.tol,
         "baseline": args.baseline,
         "method": args.method,
+        "order": args.order,
         "budget": args.budget,
         "seed": args.seed,
         "outputs": outputs,
@@ -561,6 +563,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         choices=("auto", "exact", "kernel", "permutation", "lime"),
         help="estimator (default: %(default)s)",
+    )
+    ex.add_argument(
+        "--order",
+        type=int,
+        default=3,
+        choices=(3, 1),
+        help="the kernel estimator's fit: 3 adds third-order terms, 1 is linear KernelSHAP "
+        "(default: %(default)s)",
     )
     ex.add_argument(
         "--output", metavar="NAME|INDEX", help="explain only this model output (default: all)"

@@ -222,6 +222,9 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
         "chunk_size": chunk_size,
         "seed": seed,
         "method": ex.method,
+        # the kernel fit: runs written before order=3 became the default have no entry (their
+        # sampled levels ran the linear fit), so they do not resume under the new default
+        "order": ex.order,
         "budget": ex.budget,
         "link": ex.link_name,
         "output": json.loads(json.dumps(ex.output, default=str)),

@@ -83,6 +83,9 @@ class SequenceExplainer:
         ``"lime"``), coalitions per level and sequence (None: exact up to
         ``EXACT_DEFAULT_PLAYERS`` players, else ``2M + 2048``; ``"auto"``: sample until
         ``tol`` is met), seed of a local generator.
+    order : the kernel estimator's fit (``method`` ``"auto"`` or ``"kernel"``): 3 (default) adds
+        odd third-order terms to the regression (fewer evaluations for the same error; see
+        :mod:`seqshap.estimators.kernel`), 1 is paired linear KernelSHAP.
     tol : stopping rule of the sampled estimators: stop once the largest standard error of a
         level is at most ``tol`` times the spread of its values (per output); with
         ``budget="auto"`` the default is :data:`seqshap.estimators.AUTO_TOL`. ``budget`` and
@@ -106,6 +109,7 @@ class SequenceExplainer:
         output_names: Sequence[str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
+        order: int = 3,
         budget: int | str | None = None,
         tol: float | None = None,
         seed: int | None = 0,
@@ -128,6 +132,7 @@ class SequenceExplainer:
             output_names=output_names,
             time_step=time_step,
             method=method,
+            order=order,
             budget=budget,
             tol=tol,
             seed=seed,
@@ -138,6 +143,7 @@ class SequenceExplainer:
 
     model = _plan_attribute("user_model", "The model as given.")
     method = _plan_attribute("method", "The estimator.")
+    order = _plan_attribute("order", "The kernel estimator's fit (3 or 1).")
     budget = _plan_attribute("budget", "Coalitions per level (None: the default rule).")
     tol = _plan_attribute("tol", "Stopping rule of the sampled estimators (None: the budget).")
     seed = _plan_attribute("seed", "Seed of the local generators.")

@@ -85,6 +85,7 @@ HIERARCHY_MAX_SAMPLES = 64
 #: the arguments of a plan (SequenceExplainer's constructor), each checked once by validate
 PLAN_CONSTRAINTS = {
     "method": OneOf(*METHODS),
+    "order": OneOf(3, 1),
     "budget": Budget(),
     "tol": Tolerance(),
     "seed": Seed(),
@@ -275,6 +276,7 @@ class SequencePlan:
         output_names: Sequence[str] | None = None,
         time_step: int | None = None,
         method: str = "auto",
+        order: int = 3,
         budget: int | str | None = None,
         tol: float | None = None,
         seed: Any = 0,
@@ -285,6 +287,7 @@ class SequencePlan:
         args = validate(
             {
                 "method": method,
+                "order": order,
                 "budget": budget,
                 "tol": tol,
                 "seed": seed,
@@ -301,6 +304,8 @@ class SequencePlan:
             args["tol"],
             args["seed"],
         )
+        #: the kernel estimator's fit (``method`` "auto" or "kernel"): 3 or 1
+        self.order = args["order"]
         self.batch_size, self.call_cost = args["batch_size"], args["call_cost"]
         self.recurrent, self.time_step = args["recurrent"], args["time_step"]
         self.link_name, self.link = get_link(link)
@@ -561,7 +566,8 @@ class SequencePlan:
         level_meta = dict(meta)
         budget = self.level_budget(players, hierarchy) if budget is None else budget
         if hierarchy is None:
-            est = estimate(game, method, budget, seed=rng, tol=self.tol)
+            kernel_options = {"order": self.order} if method in ("auto", "kernel") else {}
+            est = estimate(game, method, budget, seed=rng, tol=self.tol, **kernel_options)
         else:
             if budget == "auto":
                 budget = hierarchy_budget(hierarchy)
