@@ -78,36 +78,6 @@ class ProcessBackend:
         self._futures.clear()
 
 
-class _Packed:
-    """The explainer as one cloudpickle payload, made once, unpacked only where it runs.
-
-    Dask's pickler serialises an ``nn.Module`` attribute by attribute (``register_generic``);
-    for a model whose class it cannot import by name (one defined inside a function) that
-    fails on the recurrent layers' weak references, is logged as an error with a traceback,
-    and only then falls back to cloudpickle, for every task and again wherever the scheduler
-    forwards it. Packed once with cloudpickle (what Dask falls back to anyway), the explainer
-    travels as bytes and is rebuilt by the task on the worker: the same deserialisation Dask
-    would do, of bytes made by this process for this run, never of a file.
-    """
-
-    def __init__(self, payload: bytes) -> None:
-        self.payload = payload
-
-    @classmethod
-    def pack(cls, obj: Any) -> _Packed:
-        cloudpickle = import_optional("cloudpickle", "backend='dask'")
-        return cls(cloudpickle.dumps(obj))
-
-    def unpack(self) -> Any:
-        cloudpickle = import_optional("cloudpickle", "backend='dask'")
-        return cloudpickle.loads(self.payload)
-
-
-def _explain_packed(packed: _Packed, chunk: Chunk, opts: RunOptions, exec_opts: ExecOptions):
-    """:func:`explain_chunk` with the explainer unpacked on the worker."""
-    return explain_chunk(packed.unpack(), chunk, opts, exec_opts)
-
-
 class DaskBackend:
     """Chunks as tasks on a Dask distributed cluster (``client``, or the current client).
 
@@ -128,7 +98,7 @@ class DaskBackend:
         self._client = client
         # sent with each task (it is small next to a chunk's work): scattering would make
         # workers re-serialise it for each other, which fails for some torch modules
-        self._explainer = _Packed.pack(explainer)
+        self._explainer = explainer
         self._opts = (opts, exec_opts)
         self._futures: list = []
         self.n_workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -136,7 +106,7 @@ class DaskBackend:
     def submit(self, chunk: Chunk) -> None:
         opts, exec_opts = self._opts
         fut = self._client.submit(
-            _explain_packed, self._explainer, chunk, opts, exec_opts, pure=False
+            explain_chunk, self._explainer, chunk, opts, exec_opts, pure=False
         )
         self._futures.append(fut)
 
