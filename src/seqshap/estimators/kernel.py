@@ -63,6 +63,10 @@ MIN_PAIRS_PER_PLAYER = 4
 _CHAIN_PAIRS = False
 #: third-order terms per sampled pair, chosen among these by leave-one-pair-out error
 _TERMS_GRID: tuple[float, ...] | None = None
+#: pairs per prefix group on games with an ``enumeration_order`` (the recurrent prefix tree;
+#: 1: independent pairs). Measured by ``bench/bench_recurrent_estimators.py`` (README,
+#: "Estimators"): off in the library.
+_PREFIX_GROUP = 1
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -113,7 +117,15 @@ def kernel_shap(
         )
 
     third = order == 3 and m >= 3 and not (l1_reg is not False and l1_reg is not None)
-    sampler = _PairSampler(m, rng, sizes="uniform" if third else "mass", chain=_CHAIN_PAIRS)
+    grouped = _PREFIX_GROUP > 1 and game.enumeration_order is not None
+    sampler = _PairSampler(
+        m,
+        rng,
+        sizes="uniform" if third else "mass",
+        chain=_CHAIN_PAIRS,
+        prefix_order=game.enumeration_order if grouped else None,
+        group=_PREFIX_GROUP if grouped else 1,
+    )
     remaining = budget - used
     first = remaining if tol is None else min(remaining, max(2 * m + 2, 16 * m))
     sampler.plan_enumeration(first)
@@ -185,8 +197,18 @@ def kernel_shap(
 class _PairSampler:
     """Plans border enumeration and draws complementary pairs without replacement."""
 
-    def __init__(self, m: int, rng: np.random.Generator, sizes: str = "mass", chain: bool = False):
+    def __init__(
+        self,
+        m: int,
+        rng: np.random.Generator,
+        sizes: str = "mass",
+        chain: bool = False,
+        prefix_order: np.ndarray | None = None,
+        group: int = 1,
+    ):
         self.m = m
+        self.prefix_order = None if prefix_order is None else np.asarray(prefix_order)
+        self.group = int(group) if prefix_order is not None else 1
         self.rng = rng
         self.by_mass = sizes == "mass"
         self.chain = chain
@@ -262,6 +284,54 @@ class _PairSampler:
         self._seen_int = np.sort(np.concatenate([self._seen_int, keys[fresh]]))
         return fresh
 
+    def _draw(self, k: int) -> np.ndarray:
+        """``k`` independent first members: a free half size h (``free_p``), then a uniform
+        subset of that size."""
+        h = self.rng.choice(self.free_half, size=k, p=self.free_p)
+        ranks = self.rng.random((k, self.m)).argsort(axis=1).argsort(axis=1)
+        return ranks < h[:, None]
+
+    def _draw_grouped(self, k: int) -> np.ndarray:
+        """``k`` first members in groups of ``group`` that agree on a random head: the first L
+        players of ``prefix_order`` (L uniform on 1 .. M − ⌈log2 group⌉ − 2, so that every
+        player is sometimes in the varying tail).
+
+        Each member keeps the plain design's distribution exactly: the group's first member is
+        a plain draw (:meth:`_draw`); the others take its head K and a tail T drawn from the
+        plain design conditioned on the head: a pair {z, ¬z} has probability
+        p(h) / N_h (h = min(|z|, M − |z|), N_h pairs in stratum h), each pair has exactly one
+        member with head K or ¬K, so P(|T| = t | K) ∝ C(M − L, t) p(h) / N_h with
+        |z| = |K| + t, and T is uniform given its size. Mixing over the first member's head
+        gives every member the plain design's distribution."""
+        from scipy.special import gammaln
+
+        m, g, order = self.m, self.group, self.prefix_order
+        n_groups = -(-k // g)
+        lead = self._draw(n_groups)
+        most = max(1, m - int(np.ceil(np.log2(g))) - 2)
+        heads = self.rng.integers(1, most + 1, size=n_groups)
+        log_p = np.full(m // 2 + 1, -np.inf)  # log(p(h) / N_h) per half size
+        log_p[self.free_half] = np.log(self.free_p) - np.log(self.population)
+        out = np.empty((n_groups, g, m), dtype=bool)
+        out[:, 0] = lead
+        for i, n_head in enumerate(heads):
+            head, tail = order[:n_head], order[n_head:]
+            n_tail = m - n_head
+            t = np.arange(n_tail + 1)
+            s = int(lead[i, head].sum()) + t
+            log_w = (
+                gammaln(n_tail + 1) - gammaln(t + 1) - gammaln(n_tail - t + 1)
+                + log_p[np.minimum(s, m - s)]
+            )
+            w = np.exp(log_w - log_w.max())
+            sizes = self.rng.choice(t, size=g - 1, p=w / w.sum())
+            ranks = self.rng.random((g - 1, n_tail)).argsort(axis=1).argsort(axis=1)
+            member = np.empty((g - 1, m), dtype=bool)
+            member[:, head] = lead[i, head]
+            member[:, tail] = ranks < sizes[:, None]
+            out[i, 1:] = member
+        return out.reshape(-1, m)[:k]
+
     def sample_pairs(self, n_pairs: int) -> np.ndarray:
         """``2 * n_pairs`` rows: new coalitions z (|z| = h, a free half size) and their ¬z."""
         if n_pairs <= 0 or self.exhausted:
@@ -280,9 +350,7 @@ class _PairSampler:
         while len(out) < n_pairs and tries < 50:
             tries += 1
             k = int((n_pairs - len(out)) * 1.25) + 8
-            h = self.rng.choice(self.free_half, size=k, p=self.free_p)
-            ranks = self.rng.random((k, self.m)).argsort(axis=1).argsort(axis=1)
-            z = ranks < h[:, None]
+            z = self._draw(k) if self.group == 1 else self._draw_grouped(k)
             canon = np.where(z[:, :1], z, ~z)  # one key per pair {z, ¬z}
             if self.m <= 63:
                 out.extend(z[self._accept_int(canon, n_pairs - len(out))])
