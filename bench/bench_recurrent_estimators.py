@@ -11,8 +11,10 @@ bench reports the error of each estimate against exact values beside three costs
 * model seconds (inside the model function, perf_counter around every call) and the estimate's
   wall seconds (model + the game's and the estimator's own work).
 
-Paths: ``prefix`` (``RecurrentMaskedGame``, the model in its ``(x, h) -> (scores, h)`` form)
-and ``plain`` (``MaskedGame``: every coalition one full-length call), the same weights, the same
+Paths: ``prefix`` (``RecurrentMaskedGame``, the model in its ``(x, h) -> (scores, h)`` form
+behind a fresh ``PrefixCache`` per estimate holding what ``SequenceExplainer``'s pruning pass
+leaves in it: the states of x and of the background rows after the pruned prefix and after all
+T steps, computed untimed) and ``plain`` (``MaskedGame``: every coalition one full-length call), the same weights, the same
 players, the same value function (exact values equal on both to float32 rounding). Methods:
 seqshap's default ``estimate(game, "auto")`` on both paths; the default with prefix groups
 (``kernel._PREFIX_GROUP`` = 4 or 16 pairs a group agreeing on a random head of the earliest
@@ -61,7 +63,7 @@ import bench_estimators as peers  # noqa: E402
 from seqshap.estimators import estimate, kernel  # noqa: E402
 from seqshap.games import MaskedGame  # noqa: E402
 from seqshap.games.recurrent import RecurrentMaskedGame  # noqa: E402
-from seqshap.models import CallableModel, RecurrentCallableModel  # noqa: E402
+from seqshap.models import CallableModel, PrefixCache, RecurrentCallableModel  # noqa: E402
 from seqshap.sequence.players import event_players  # noqa: E402
 
 BUDGETS = [100, 150, 200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
@@ -137,6 +139,7 @@ class RecGame:
     x: np.ndarray  # (T, d)
     background: np.ndarray  # (b, T, d)
     masks: np.ndarray  # (M, T, d)
+    pruned: int = 0  # steps of the pruned prefix (one player), 0 if none
     exact: np.ndarray | None = None
 
     @property
@@ -148,9 +151,13 @@ class RecGame:
         estimate's game serves this one."""
         clock = Clock(self.f)
         if path == "prefix":
-            game = RecurrentMaskedGame(
-                RecurrentCallableModel(clock), self.x, self.background, self.masks
-            )
+            # as SequenceExplainer runs it: behind a PrefixCache holding what its pruning pass
+            # leaves (x and the background rows at the pruned index and at T), not timed
+            model = PrefixCache(RecurrentCallableModel(clock))
+            game = RecurrentMaskedGame(model, self.x, self.background, self.masks)
+            rows = np.concatenate([game.x[None], game.background])
+            for b in sorted({self.pruned, len(self.x)} - {0}):
+                model.remember(rows[:, :b], *model.base.forward(rows[:, :b]))
         else:
             game = MaskedGame(
                 CallableModel(lambda x: clock(x)[0]), self.x, self.background, self.masks
@@ -165,7 +172,9 @@ def arem_game(index: int, n_events: int = 15) -> RecGame:
     x = data.x_test[index]
     base = np.broadcast_to(data.average_event.to_numpy(dtype=np.float32), x.shape)[None]
     masks = event_players(len(x), x.shape[1], len(x) - n_events).masks
-    return RecGame(f"arem-gru-{index}", torch_xh(data.model), x, np.array(base), masks)
+    return RecGame(
+        f"arem-gru-{index}", torch_xh(data.model), x, np.array(base), masks, len(x) - n_events
+    )
 
 
 _AREM = {}
