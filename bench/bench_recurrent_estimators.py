@@ -32,10 +32,14 @@ Games (exact references by enumeration on the prefix path, 2^M coalitions):
 * ``gru-bg``: a random-weight 2-layer torch GRU (hidden 16) over 16 steps × 4 features, a
   background of 4 rows, every step a player: 16 players (4 rows per coalition).
 
-Printed per game: mean relative L2 error per budget; per method the mean evaluations,
-row-steps, model seconds and wall seconds of one estimate at each budget; the cost of reaching
-``--target`` error (log-log interpolation over the budgets) in each unit; coverage of the 95%
-intervals for seqshap's estimates. One thread (torch and OMP_NUM_THREADS); the machine is a
+Printed per game: mean relative L2 error per budget; the cost of one estimate to reach each of
+``--targets`` (5% and 2%) error in each unit (evaluations, row-steps, model and wall
+milliseconds; log-log interpolation of the mean cost against the mean error over the budgets),
+row-steps per evaluation and the coverage of the 95% intervals of seqshap's estimates; and for
+the prefix groups, at each budget, the relative cost of equal error against the default,
+(error ratio)² × (cost ratio) (an estimate's variance falls as 1/cost, so this is the cost the
+variant needs for the default's error), in evaluations, row-steps and model seconds, with its
+geometric mean over the budgets. One thread (torch and OMP_NUM_THREADS); the machine is a
 shared 2-core one, so seconds move with its load (row-steps and evaluations do not); every
 method is timed the same way in the same process (one untimed warm-up each, then the budgets
 and seeds in the same order).
@@ -298,7 +302,7 @@ def cost_to_reach(cost: np.ndarray, errors: np.ndarray, target: float) -> float:
     return peers.evals_to_reach(cost[order], errors[order], target)
 
 
-def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int, target):
+def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int, targets):
     print(
         f"\n## {rg.name}: {rg.m} players, T = {len(rg.x)}, background {len(rg.background)} "
         f"row(s); mean relative L2 error over {seeds} seeds"
@@ -308,23 +312,67 @@ def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int
     print("-" * len(head))
     for name, res in table.items():
         print(f"{name:28s}" + "".join(f"{e:7.3f}" for e in res.errors))
-    print(f"\ncost of one estimate to reach {target:.0%} error (and at the largest budget)")
-    head = (
-        f"{'method':28s}{'evals':>9s}{'row-steps':>12s}{'model ms':>10s}{'wall ms':>10s}"
-        f"{'steps/eval':>11s}{'coverage':>9s}"
+    for target in targets:
+        print(f"\ncost of one estimate to reach {target:.0%} error")
+        head = (
+            f"{'method':28s}{'evals':>9s}{'row-steps':>12s}{'model ms':>10s}{'wall ms':>10s}"
+            f"{'steps/eval':>11s}{'coverage':>9s}"
+        )
+        print(head)
+        print("-" * len(head))
+        for name, res in table.items():
+            cells = [
+                cost_to_reach(c, res.errors, target)
+                for c in (res.evals, res.steps, res.model * 1e3, res.wall * 1e3)
+            ]
+            per_eval = res.steps.sum() / max(res.evals.sum(), 1)
+            cov = np.nanmean(res.coverage) if np.isfinite(res.coverage).any() else np.nan
+            print(
+                f"{name:28s}{cells[0]:9.0f}{cells[1]:12.0f}{cells[2]:10.1f}{cells[3]:10.1f}"
+                f"{per_eval:11.1f}{cov:9.3f}"
+            )
+    print(
+        "steps/eval: row-steps per evaluation over all budgets; coverage: of the 95% intervals, "
+        "mean over the budgets"
     )
+    base = table.get("seqshap default")
+    variants = [n for n, (path, _) in METHODS.items() if n in table and "groups" in n]
+    if base is None or not variants:
+        return
+    print(
+        "\nprefix groups against the default at each budget: relative cost of equal error, "
+        "(error ratio)^2 x (cost ratio), in evaluations / row-steps / model s (< 1: the groups "
+        "are cheaper)"
+    )
+    head = f"{'method':28s}" + "".join(f"{b:>17d}" for b in budgets)
     print(head)
     print("-" * len(head))
-    for name, res in table.items():
+    for name in variants:
+        res = table[name]
+        sq = (res.errors / base.errors) ** 2
         cells = [
-            cost_to_reach(c, res.errors, target)
-            for c in (res.evals, res.steps, res.model * 1e3, res.wall * 1e3)
+            f"{e:5.2f}/{s:5.2f}/{t:5.2f}"
+            for e, s, t in zip(
+                sq * res.evals / base.evals,
+                sq * res.steps / base.steps,
+                sq * res.model / base.model,
+            )
         ]
-        per_eval = res.steps[-1] / max(res.evals[-1], 1)
-        cov = np.nanmean(res.coverage) if np.isfinite(res.coverage).any() else np.nan
+        print(f"{name:28s}" + "".join(f"{c:>17s}" for c in cells))
+    for name in ["seqshap default", *variants]:
+        res = table[name]
         print(
-            f"{name:28s}{cells[0]:9.0f}{cells[1]:12.0f}{cells[2]:10.1f}{cells[3]:10.1f}"
-            f"{per_eval:11.1f}{cov:9.3f}"
+            f"{name:28s} pooled over the budgets: row-steps/eval "
+            f"{res.steps.sum() / res.evals.sum():.2f}, mean relative cost of equal error vs the "
+            "default: "
+            + " / ".join(
+                f"{np.exp(np.mean(np.log((res.errors / base.errors) ** 2 * c / c0))):.3f}"
+                for c, c0 in (
+                    (res.evals, base.evals),
+                    (res.steps, base.steps),
+                    (res.model, base.model),
+                )
+            )
         )
 
 
@@ -336,7 +384,7 @@ def main() -> None:
     parser.add_argument("--games", nargs="*", default=list(GAMES), choices=list(GAMES))
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--budgets", nargs="*", type=int, default=BUDGETS)
-    parser.add_argument("--target", type=float, default=0.05)
+    parser.add_argument("--targets", nargs="*", type=float, default=[0.05, 0.02])
     args = parser.parse_args()
     import torch
 
@@ -363,7 +411,7 @@ def main() -> None:
             measure(rg, methods, args.budgets, args.seeds),
             args.budgets,
             args.seeds,
-            args.target,
+            args.targets,
         )
 
 
