@@ -44,7 +44,11 @@ shared 2-core one, so seconds move with its load (row-steps and evaluations do n
 method is timed the same way in the same process (one untimed warm-up each, then the budgets
 and seeds in the same order).
 
+``--requests``: only the default with the enumerated borders and the first round's pairs valued
+in one request (the library's default) against two (before), on the prefix path.
+
 Run:  OMP_NUM_THREADS=1 python bench/bench_recurrent_estimators.py [--seeds 10] [--games ...]
+      OMP_NUM_THREADS=1 python bench/bench_recurrent_estimators.py --requests [--repeat 9]
 """
 
 from __future__ import annotations
@@ -376,6 +380,44 @@ def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int
         )
 
 
+def requests_ab(rg: RecGame, budgets: list[int], repeat: int) -> None:
+    """seqshap's default with the borders and the first pairs in one request against two
+    (``kernel._ONE_REQUEST``), on the prefix path: interleaved (one, two, one, two, …) after
+    one untimed warm-up of each, the same seed in every repeat; median (min) of each cost."""
+    print(f"\n## {rg.name}: one request vs two, {repeat} interleaved repeats, prefix path")
+    print(
+        f"{'budget':>7s}{'requests':>9s}{'row-steps':>11s}{'calls':>7s}{'model ms':>16s}"
+        f"{'wall ms':>16s}{'max |dphi|':>12s}"
+    )
+    old = kernel._ONE_REQUEST
+    try:
+        for b in budgets:
+            runs: dict[bool, list] = {True: [], False: []}
+            values = {}
+            for rep in range(repeat + 1):
+                for one in (True, False):
+                    kernel._ONE_REQUEST = one
+                    game, clock = rg.make("prefix")
+                    t0 = time.perf_counter()
+                    est = estimate(game, "auto", budget=b, seed=0)
+                    wall = time.perf_counter() - t0
+                    values[one] = est.values
+                    if rep:  # the first round is the warm-up
+                        runs[one].append((clock.row_steps, clock.calls, clock.seconds, wall))
+            diff = float(np.abs(values[True] - values[False]).max())
+            for one in (True, False):
+                r = np.array(runs[one])
+                print(
+                    f"{b:7d}{'one' if one else 'two':>9s}{np.median(r[:, 0]):11.0f}"
+                    f"{np.median(r[:, 1]):7.0f}"
+                    f"{np.median(r[:, 2]) * 1e3:9.2f} ({r[:, 2].min() * 1e3:5.2f})"
+                    f"{np.median(r[:, 3]) * 1e3:9.2f} ({r[:, 3].min() * 1e3:5.2f})"
+                    + (f"{diff:12.1e}" if one else "")
+                )
+    finally:
+        kernel._ONE_REQUEST = old
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -385,6 +427,12 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--budgets", nargs="*", type=int, default=BUDGETS)
     parser.add_argument("--targets", nargs="*", type=float, default=[0.05, 0.02])
+    parser.add_argument(
+        "--requests",
+        action="store_true",
+        help="only: the default with borders and first pairs in one request vs two",
+    )
+    parser.add_argument("--repeat", type=int, default=9, help="repeats of --requests")
     args = parser.parse_args()
     import torch
 
@@ -395,10 +443,14 @@ def main() -> None:
     methods = {name: METHODS[name] for name in args.methods}
     print(
         "shared 2-core machine: seconds are noisy; errors, evaluations and row-steps are not. "
-        f"{args.seeds} seeds (0..{args.seeds - 1}); budgets = evaluations allowed"
+        + ("seed 0" if args.requests else f"{args.seeds} seeds (0..{args.seeds - 1})")
+        + "; budgets = evaluations allowed"
     )
     for name in args.games:
         rg = GAMES[name]()
+        if args.requests:
+            requests_ab(rg, [400, 1600], args.repeat)
+            continue
         game, clock = rg.make("prefix")
         t0 = time.perf_counter()
         rg.exact = estimate(game, "exact", budget=2**rg.m).values[:, 0]

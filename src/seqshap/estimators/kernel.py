@@ -67,6 +67,9 @@ _TERMS_GRID: tuple[float, ...] | None = None
 #: 1: independent pairs). Measured by ``bench/bench_recurrent_estimators.py`` (README,
 #: "Estimators"): off in the library.
 _PREFIX_GROUP = 1
+#: the enumerated borders and the first round's pairs valued in one request (False: two, as
+#: before; kept as a switch for ``bench_recurrent_estimators.py --requests``)
+_ONE_REQUEST = True
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -133,11 +136,13 @@ def kernel_shap(
     drawn = {"z": np.zeros((0, m), dtype=bool), "y": np.zeros((0, game.n_outputs)), "extras": {}}
     # the first round's pairs are drawn before the borders are valued (no draw depends on their
     # values) and valued with them in one request: on the prefix tree of a recurrent game the
-    # two share their early prefixes and calls (8–13% fewer row-steps, 10–18% less model time
-    # on bench_recurrent_estimators.py's games at 400 and 1,600 evaluations); the same values
-    z_first = sampler.sample_pairs((first - len(z_en)) // 2)
-    y_all = game(np.concatenate([z_en, z_first])) - v0
-    y_en, drawn["z"], drawn["y"] = y_all[: len(z_en)], z_first, y_all[len(z_en) :]
+    # two share their early prefixes and calls (README, "Estimators"); the same draws
+    if _ONE_REQUEST:
+        z_first = sampler.sample_pairs((first - len(z_en)) // 2)
+        y_all = game(np.concatenate([z_en, z_first])) - v0
+        y_en, drawn["z"], drawn["y"] = y_all[: len(z_en)], z_first, y_all[len(z_en) :]
+    else:
+        y_en = game(z_en) - v0 if len(z_en) else np.zeros((0, game.n_outputs))
     effects = border_effects(z_en, y_en, delta) if third else None
 
     def advance(target_pairs: int) -> Round:
