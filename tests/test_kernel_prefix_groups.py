@@ -221,3 +221,17 @@ def test_borders_and_the_first_pairs_are_valued_in_one_request():
     n_en = est.extras["n_enumerated"]
     first = n_en + 2 * ((min(1000 - 2, 16 * 10) - n_en) // 2)
     assert requests[:3] == [1, 1, first] and len(requests) > 3
+
+
+@pytest.mark.parametrize("tol", [None, 0.2])
+def test_one_request_gives_the_values_of_two(monkeypatch, tol):
+    """The borders and the first pairs valued in one request or in two (as before): the same
+    draws, so on a deterministic game the same values and standard errors, bit for bit."""
+    game_fn = table_game_fn(np.random.default_rng(3).normal(size=2**11))
+    out = {}
+    for one in (True, False):
+        monkeypatch.setattr(kernel, "_ONE_REQUEST", one)
+        out[one] = estimate(FunctionGame(game_fn, 11), "kernel", budget=700, seed=5, tol=tol)
+    np.testing.assert_array_equal(out[True].values, out[False].values)
+    np.testing.assert_array_equal(out[True].std_errors, out[False].std_errors)
+    assert out[True].n_evaluations == out[False].n_evaluations
