@@ -8,6 +8,9 @@ copies the head), the groups share their head, pairs are never drawn twice (the 
 out exactly when every pair is drawn), and with the switch on the estimator keeps exact
 efficiency, seed reproducibility, batch-size invariance on the recurrent game, and values close
 to brute force, within their standard errors, at a large budget.
+
+Also here: the estimator values the enumerated borders and its first pairs in one request (so
+that on the prefix tree they share prefixes), with the values of two requests bit for bit.
 """
 
 from __future__ import annotations
