@@ -3,6 +3,11 @@
 The same games, budgets, seeds, counted value function and peers as ``bench_estimators.py``;
 each variant is the default (``estimate(game, "auto")``) with one design switched on:
 
+* ``ridge fit``: the third-order fit's values from its ridge regression on the chosen triples
+  (:mod:`seqshap.estimators._cubic`; the default before the odd-interaction kernel fit,
+  :mod:`seqshap.estimators._odd_kernel`); the variants below switch on top of that fit;
+* ``jackknife SE``: the odd-interaction kernel fit with delete-one-pair jackknife standard
+  errors instead of its posterior variance (the values are the default's; only coverage moves);
 * ``chain pairs``: the first M − 1 sampled pairs are (z_j, ¬z_j), z_j the first j players of
   one random ordering: the chains of an ordering and of its reverse (an antithetic pair of
   permutations) as complementary pairs. Exact on games of order ≤ 2 from 2(M − 1) + 2
@@ -33,15 +38,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_estimators as base  # noqa: E402
 
-from seqshap.estimators import _cubic, kernel  # noqa: E402
+from seqshap.estimators import _cubic, _odd_kernel, kernel  # noqa: E402
 
 CHAIN = (kernel, "_CHAIN_PAIRS", True)
 FIXED_RIDGE = (_cubic, "RIDGE_GRID", None)
 TERMS = (kernel, "_TERMS_GRID", (1.0, 2.0))
+RIDGE_FIT = (kernel, "ODD_KERNEL", False)
+JACKKNIFE = (_odd_kernel, "STANDARD_ERRORS", "jackknife")
 VARIANTS = {
-    "chain pairs": [CHAIN],
-    "fixed ridge": [FIXED_RIDGE],
-    "terms by LOO": [TERMS],
+    "ridge fit": [RIDGE_FIT],
+    "jackknife SE": [JACKKNIFE],
+    "chain pairs": [RIDGE_FIT, CHAIN],
+    "fixed ridge": [RIDGE_FIT, FIXED_RIDGE],
+    "terms by LOO": [RIDGE_FIT, TERMS],
 }
 
 

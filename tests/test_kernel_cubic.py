@@ -19,6 +19,7 @@ from conftest import table_game_fn
 
 from seqshap import FunctionGame
 from seqshap.estimators import estimate
+from seqshap.estimators import kernel as kernel_module
 from seqshap.estimators._cubic import (
     CubicBasis,
     all_triples,
@@ -33,6 +34,13 @@ from seqshap.estimators.base import bits_to_coalitions
 from seqshap.estimators.kernel import _fit, _PairSampler, _weights, kernel_size_mass
 from seqshap.games import MaskedGame
 from seqshap.testing import brute_force_shapley
+
+
+@pytest.fixture(autouse=True)
+def _ridge_fit(monkeypatch):
+    """This module tests the third-order ridge fit of _cubic.py, which the default uses above
+    the odd-interaction kernel fit's MAX_PAIRS (tests/test_odd_kernel.py tests that fit)."""
+    monkeypatch.setattr(kernel_module, "ODD_KERNEL", False)
 
 
 def cubic_game(m: int, seed: int) -> FunctionGame:

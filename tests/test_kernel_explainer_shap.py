@@ -138,11 +138,16 @@ def test_call_layout_and_efficiency(frame, monkeypatch, with_shap):
 def test_sampled_values_carry_standard_errors(frame):
     rng = np.random.default_rng(1)
     bg = rng.normal(size=(5, 12))
-    ex = KernelExplainer(lambda a: np.sin(a).sum(1) + a[:, 0] * a[:, 1], bg)
+    ex = KernelExplainer(lambda a: np.sin(a).sum(1) + a[:, 0] * a[:, 1] * a[:, 2], bg)
     e = ex(rng.normal(size=(2, 12)), nsamples=300)
-    assert e.error_std.shape == (2, 12) and np.all(e.error_std[:, :2] > 0)
+    assert e.error_std.shape == (2, 12) and np.all(e.error_std[:, :3] > 0)
     exact = ex.shap_values(e.data, nsamples=2**12)
     assert np.all(np.abs(e.values - exact) <= 6 * e.error_std + 1e-9)
+    # interactions of order <= 2 cancel from pair differences: the fit is exact, its SEs ~0
+    pairwise = KernelExplainer(lambda a: np.sin(a).sum(1) + a[:, 0] * a[:, 1], bg)
+    e2 = pairwise(e.data, nsamples=300)
+    np.testing.assert_allclose(e2.values, pairwise.shap_values(e.data, nsamples=2**12), atol=1e-8)
+    assert np.all(e2.error_std <= 1e-6)
 
 
 # ---------------------------------------------------------------------- indexing like shap

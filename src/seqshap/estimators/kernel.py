@@ -57,7 +57,16 @@ from math import comb
 import numpy as np
 
 from ..games.base import Game
-from ._cubic import CubicBasis, border_effects, choose_triples, fit_cubic, loo_score, pair_up
+from ._cubic import (
+    CubicBasis,
+    border_effects,
+    choose_triples,
+    fit_cubic,
+    loo_score,
+    omega_population,
+    pair_up,
+)
+from ._odd_kernel import MAX_PAIRS, OddKernel, fit_odd_kernel
 from ._rounds import Round, sample_in_rounds, t_scaled
 from .base import Estimate, bits_to_coalitions
 
@@ -78,6 +87,9 @@ _PREFIX_GROUP = 1
 #: the enumerated borders and the first round's pairs valued in one request (False: two, as
 #: before; kept as a switch for ``bench_recurrent_estimators.py --requests``)
 _ONE_REQUEST = True
+#: the third-order fit's values from the odd-interaction kernel fit (:mod:`._odd_kernel`) while
+#: the pairs number at most its ``MAX_PAIRS``; False: the ridge fit of :mod:`._cubic` alone
+ODD_KERNEL = True
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -472,17 +484,12 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     if m % 2 == 0:
         omega[m // 2] /= 2.0
     jackknife = not sampler.exhausted and len(z_s) > 0
-    out = fit_cubic(
-        basis,
-        zp_en,
-        dy_en,
-        wp_en,
-        z_s[0::2],
-        y_s[0::2] - y_s[1::2],
-        omega,
-        delta,
-        jackknife=jackknife,
-    )
+    zp_s, dy_s = z_s[0::2], y_s[0::2] - y_s[1::2]
+    if ODD_KERNEL and len(zp_en) + len(zp_s) <= MAX_PAIRS:
+        out = _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife)
+        if out is not None:
+            return out
+    out = fit_cubic(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife=jackknife)
     if out is None:
         return None
     phi, var, dof, ridge = out
@@ -490,7 +497,36 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
         se = np.zeros_like(phi) if sampler.exhausted else np.full_like(phi, np.nan)
         return phi, se, {}
     se, extras = t_scaled(np.sqrt(var), dof)
-    return phi, se, {**extras, "ridge": ridge * basis.ridge}
+    return phi, se, {**extras, "fit": "cubic", "ridge": ridge * basis.ridge}
+
+
+def _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife):
+    """The odd-interaction kernel fit (:mod:`._odd_kernel`) with the third-order fit's triples
+    given extra prior variance; (φ, SE, extras) or None."""
+    m = basis.m
+    sizes = zp_s.sum(1)
+    strata = np.minimum(sizes, m - sizes).astype(int)
+    counts = np.bincount(strata, minlength=m + 1)
+    w_s = omega[strata] / np.maximum(counts[strata], 1)
+    populations = np.array([omega_population(h, m) if h else 1.0 for h in range(m + 1)])
+    out = fit_odd_kernel(
+        OddKernel(m, basis.triples),
+        np.concatenate([zp_en, zp_s]),
+        np.concatenate([dy_en, dy_s]),
+        np.concatenate([wp_en, w_s]),
+        delta,
+        np.arange(len(zp_en), len(zp_en) + len(zp_s)),
+        strata,
+        populations,
+        jackknife=jackknife,
+    )
+    if out is None:
+        return None
+    phi, var, dof, (rho, eta, kappa) = out
+    if not jackknife:
+        return phi, np.zeros_like(phi), {"fit": "odd-kernel"}
+    se, extras = t_scaled(np.sqrt(var), dof)
+    return phi, se, {**extras, "fit": "odd-kernel", "rho": rho, "eta": eta, "kappa": kappa}
 
 
 def _loo(sampler, z_en, y_en, z_s, y_s, delta, basis) -> float:
