@@ -54,6 +54,7 @@ Run:  OMP_NUM_THREADS=1 python bench/bench_recurrent_estimators.py [--seeds 10] 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -300,10 +301,16 @@ def measure(rg: RecGame, methods: dict, budgets: list[int], seeds: int) -> dict[
     return out
 
 
-def cost_to_reach(cost: np.ndarray, errors: np.ndarray, target: float) -> float:
-    """Log-log interpolation of ``cost`` at the first crossing of ``target``."""
-    order = np.argsort(cost)
-    return peers.evals_to_reach(cost[order], errors[order], target)
+def cost_to_reach(res: Result, cost: np.ndarray, target: float) -> float:
+    """The cost of one estimate at the evaluations where the mean error first crosses
+    ``target`` (log-log interpolation over the budgets, in budget order), log-log interpolated
+    between the budgets around it: costs need not grow with the budget (the default's fit
+    changes with the number of pairs), so the crossing is found on evaluations, not on cost."""
+    evals = peers.evals_to_reach(res.evals, res.errors, target)
+    if not np.isfinite(evals):
+        return float("nan")
+    ok = cost > 0
+    return float(np.exp(np.interp(np.log(evals), np.log(res.evals[ok]), np.log(cost[ok]))))
 
 
 def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int, targets):
@@ -326,7 +333,7 @@ def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int
         print("-" * len(head))
         for name, res in table.items():
             cells = [
-                cost_to_reach(c, res.errors, target)
+                cost_to_reach(res, c, target)
                 for c in (res.evals, res.steps, res.model * 1e3, res.wall * 1e3)
             ]
             per_eval = res.steps.sum() / max(res.evals.sum(), 1)
@@ -335,10 +342,19 @@ def report(rg: RecGame, table: dict[str, Result], budgets: list[int], seeds: int
                 f"{name:28s}{cells[0]:9.0f}{cells[1]:12.0f}{cells[2]:10.1f}{cells[3]:10.1f}"
                 f"{per_eval:11.1f}{cov:9.3f}"
             )
+    print("\nwall ms of one estimate per budget (model ms in brackets)")
+    for name, res in table.items():
+        print(
+            f"{name:28s}"
+            + "".join(f"{w * 1e3:7.1f}({m * 1e3:4.1f})" for w, m in zip(res.wall, res.model))
+        )
     print(
-        "steps/eval: row-steps per evaluation over all budgets; coverage: of the 95% intervals, "
-        "mean over the budgets"
+        "\nsteps/eval: row-steps per evaluation over all budgets; coverage: of the 95% intervals, "
+        "mean over the budgets; per budget:"
     )
+    for name, res in table.items():
+        if np.isfinite(res.coverage).any():
+            print(f"{name:28s}" + "".join(f"{c:7.3f}" for c in res.coverage))
     base = table.get("seqshap default")
     variants = [n for n, (path, _) in METHODS.items() if n in table and "groups" in n]
     if base is None or not variants:
@@ -433,6 +449,7 @@ def main() -> None:
         help="only: the default with borders and first pairs in one request vs two",
     )
     parser.add_argument("--repeat", type=int, default=9, help="repeats of --requests")
+    parser.add_argument("--json", help="also write every mean per budget to this JSON file")
     args = parser.parse_args()
     import torch
 
@@ -446,6 +463,7 @@ def main() -> None:
         + ("seed 0" if args.requests else f"{args.seeds} seeds (0..{args.seeds - 1})")
         + "; budgets = evaluations allowed"
     )
+    dump: dict[str, dict] = {}
     for name in args.games:
         rg = GAMES[name]()
         if args.requests:
@@ -458,13 +476,13 @@ def main() -> None:
             f"\n{name}: exact reference by enumeration, {2**rg.m:,} coalitions, "
             f"{clock.row_steps:,} row-steps, {time.perf_counter() - t0:.1f} s"
         )
-        report(
-            rg,
-            measure(rg, methods, args.budgets, args.seeds),
-            args.budgets,
-            args.seeds,
-            args.targets,
-        )
+        table = measure(rg, methods, args.budgets, args.seeds)
+        report(rg, table, args.budgets, args.seeds, args.targets)
+        dump[name] = {
+            method: {k: v.tolist() for k, v in vars(res).items()} for method, res in table.items()
+        }
+        if args.json:
+            Path(args.json).write_text(json.dumps({"budgets": args.budgets, "games": dump}))
 
 
 if __name__ == "__main__":
