@@ -107,11 +107,11 @@ class OddKernel:
             tt = np.vstack([tt, np.full(len(t), -2.0)])  # the constraint's column: −2 each
         else:
             tt = np.zeros((len(z) + 1, 0))
-        return x, sizes, j, tt
+        return x, sizes, j, tt, tt @ tt.T
 
     def gram(self, parts, rho: float, kappa: float) -> np.ndarray:
         """(N+1) × (N+1) prior covariance of the pair differences' odd part and the constraint's."""
-        x, sizes, j, tt = parts
+        x, sizes, j, tt, tt_gram = parts
         n = len(x)
         pi = self.energies(rho)
         table = 4.0 * (pi @ self.kappa_m[self.orders]) if len(pi) else np.zeros(self.m + 1)
@@ -121,7 +121,7 @@ class OddKernel:
         out[:n, n] = out[n, :n] = -table[sizes]
         out[n, n] = 4.0 * pi.sum()
         if kappa > 0 and tt.shape[1]:
-            out += self._triple_variance(rho, kappa) * (tt @ tt.T)
+            out += self._triple_variance(rho, kappa) * tt_gram
         return out
 
     def _triple_variance(self, rho: float, kappa: float) -> float:
@@ -130,7 +130,7 @@ class OddKernel:
 
     def readout(self, parts, rho: float, kappa: float) -> np.ndarray:
         """R_α (M × (N+1)): the odd part's Shapley values per unit dual weight."""
-        x, sizes, _, tt = parts
+        x, sizes, _, tt, _ = parts
         n, m = len(x), self.m
         pi = self.energies(rho)
         out = np.zeros((m, n + 1))
