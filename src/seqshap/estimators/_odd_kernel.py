@@ -42,8 +42,8 @@ yᵀPy / (N + 1 − M), per output (tested equal to the primal posterior up to t
 0.98–1.00 of the exact values on the GRU and tabular bench games from 800 evaluations), the
 posterior variance slightly short of 95% (0.92–0.96). Both hold the chosen hyperparameters fixed.
 
-Cost: per grid point a Cholesky factorisation and inverse of the N × N Gram matrix (N pairs),
-2N³/3 flops: at N ≤ :data:`MAX_PAIRS` this fit is used, above it the third-order fit alone.
+Cost: per grid point a Cholesky factorisation of the N × N Gram matrix (N pairs) and the
+inverse of its triangular factor (for the LOO residuals' diag G⁻¹), 2N³/3 flops: at N ≤ :data:`MAX_PAIRS` this fit is used, above it the third-order fit alone.
 """
 
 from __future__ import annotations
@@ -182,26 +182,27 @@ def fit_odd_kernel(
         solved = _solve_bordered(g, f, y)
         if solved is None:
             continue
-        ginv, gf, s_inv, alpha, a = solved
-        p_diag = np.diag(ginv)[:n] - np.einsum("ij,jk,ik->i", gf[:n], s_inv, gf[:n])
+        linv, ginv_diag, gf, s_inv, alpha, a = solved
+        p_diag = ginv_diag[:n] - np.einsum("ij,jk,ik->i", gf[:n], s_inv, gf[:n])
         if np.any(p_diag <= 0):
             continue
         loo = alpha[:n][sampled] / p_diag[sampled, None]
         score = float((wn[sampled, None] * loo**2).sum()) if len(sampled) else 0.0
         if best is None or score < best[0]:
-            best = (score, (rho, eta, kappa), ginv, gf, s_inv, alpha, a)
+            best = (score, (rho, eta, kappa), linv, gf, s_inv, alpha, a)
     if best is None:
         return None
-    _, chosen, ginv, gf, s_inv, alpha, a = best
+    _, chosen, linv, gf, s_inv, alpha, a = best
     r_alpha = kernel.readout(parts, chosen[0], chosen[2])
     phi = a + r_alpha @ alpha
     if not jackknife or len(sampled) == 0:
         return phi, None, None, chosen
     if STANDARD_ERRORS == "posterior":
-        var = _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha)
+        var = _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha)
         return phi, var, np.full_like(var, float(len(sampled))), chosen
     # columns p (sampled) of P = G⁻¹ − G⁻¹F S⁻¹ FᵀG⁻¹ and Q = S⁻¹ FᵀG⁻¹
-    p_cols = ginv[:, sampled] - gf @ (s_inv @ gf[sampled].T)  # (N+1, n_s)
+    ginv_cols = linv.T @ linv[:, sampled]  # columns of G⁻¹
+    p_cols = ginv_cols - gf @ (s_inv @ gf[sampled].T)  # (N+1, n_s)
     q_cols = s_inv @ gf[sampled].T  # (M, n_s)
     lever = (q_cols + r_alpha @ p_cols).T  # (n_s, M)
     scale = alpha[sampled] / np.diag(p_cols[sampled])[:, None]  # (n_s, k)
@@ -226,19 +227,19 @@ def fit_odd_kernel(
     return phi, var, dof, chosen
 
 
-def _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha):
+def _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha):
     """Posterior variance of φ per output (module docstring), τ² by REML."""
     rho, _, kappa = chosen
     m = kernel.m
     # REML: yᵀPy / (N + 1 − M) per output (P is semi-definite: only rounding goes below 0)
-    tau2 = np.maximum((alpha * y).sum(0), 0.0) / max(len(ginv) - m, 1)
+    tau2 = np.maximum((alpha * y).sum(0), 0.0) / max(len(linv) - m, 1)
     pi = kernel.energies(rho)
     prior = np.full(m, float((4.0 * pi / (kernel.orders * m)).sum()) if len(pi) else 0.0)
     if kappa > 0 and len(kernel.triples):
         counts = np.bincount(kernel.triples.ravel(), minlength=m)
         prior += kernel._triple_variance(rho, kappa) * (4.0 / 9.0) * counts
-    r_ginv = r_alpha @ ginv  # (M, N+1)
-    explained = np.einsum("ij,ij->i", r_ginv, r_alpha)
+    r_white = linv @ r_alpha.T  # r_iᵀG⁻¹r_i = ‖L⁻¹r_i‖²
+    explained = np.einsum("ij,ij->j", r_white, r_white)
     u = np.eye(m) - (r_alpha @ gf).T  # columns u_i = e_i − FᵀG⁻¹ r_i
     extra = np.einsum("ji,jk,ki->i", u, s_inv, u)
     var = np.maximum(prior - explained + extra, 0.0)
@@ -246,26 +247,30 @@ def _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha):
 
 
 def _solve_bordered(g: np.ndarray, f: np.ndarray, y: np.ndarray):
-    """G⁻¹, G⁻¹F, S⁻¹ (S = FᵀG⁻¹F), α = P y and a = Q y of [[G, F], [Fᵀ, 0]] [α; a] = [y; 0];
-    None when G or S is not positive definite."""
+    """L⁻¹ (G = LLᵀ), diag G⁻¹, G⁻¹F, S⁻¹ (S = FᵀG⁻¹F), α = P y and a = Q y of
+    [[G, F], [Fᵀ, 0]] [α; a] = [y; 0]; None when G or S is not positive definite. G⁻¹ itself
+    is not formed: G⁻¹X = L⁻ᵀ(L⁻¹X), and diag G⁻¹ are the column sums of (L⁻¹)²."""
     try:
-        factor = scipy.linalg.cho_factor(g, lower=True, check_finite=False)
+        lower = scipy.linalg.cholesky(g, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
-    if not np.all(np.isfinite(factor[0])):
+    if not np.all(np.isfinite(np.diag(lower))):
         return None
-    ginv, info = scipy.linalg.lapack.dpotri(factor[0], lower=1)  # G⁻¹ from the factor
+    linv, info = scipy.linalg.lapack.dtrtri(lower, lower=1)
     if info != 0:
         return None
-    ginv = np.tril(ginv) + np.tril(ginv, -1).T
-    gf = ginv @ f
-    s = f.T @ gf
+    linv = np.tril(linv)
+    ginv_diag = np.einsum("ij,ij->j", linv, linv)
+    white = linv @ np.hstack([f, y])
+    solved = linv.T @ white
+    m = f.shape[1]
+    gf, gy = solved[:, :m], solved[:, m:]
+    s = white[:, :m].T @ white[:, :m]
     try:
         s_factor = scipy.linalg.cho_factor(s, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     s_inv = scipy.linalg.cho_solve(s_factor, np.eye(len(s)), check_finite=False)
-    gy = ginv @ y
     a = s_inv @ (f.T @ gy)
     alpha = gy - gf @ a
-    return ginv, gf, s_inv, alpha, a
+    return linv, ginv_diag, gf, s_inv, alpha, a
