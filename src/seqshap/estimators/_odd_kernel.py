@@ -54,6 +54,8 @@ from math import comb
 import numpy as np
 import scipy.linalg
 
+from ._cubic import satterthwaite, stratum_variance
+
 #: (ρ, η, κ) tried per fit: energy decay per odd order, noise, extra variance of chosen triples
 GRID: tuple[tuple[float, float, float], ...] = tuple(
     (rho, eta, kappa) for rho in (0.03, 0.3) for eta in (1e-3, 1e-1) for kappa in (0.0, 10.0, 100.0)
@@ -212,20 +214,10 @@ def fit_odd_kernel(
     var_sq_over_dof = np.zeros((m, k))
     for stratum in np.unique(strata):
         sel = np.flatnonzero(strata == stratum)
-        n_h = len(sel)
-        fpc = max(0.0, 1.0 - n_h / populations[stratum])
-        if n_h > 1:
-            r = reps[sel]
-            v_h = fpc * (n_h - 1) / n_h * ((r - r.mean(0)) ** 2).sum(0)
-            dof_h = n_h - 1
-        else:
-            v_h = fpc * (reps[sel[0]] - phi) ** 2
-            dof_h = 1
+        v_h = stratum_variance(reps[sel], phi, max(0.0, 1.0 - len(sel) / populations[stratum]))
         var += v_h
-        var_sq_over_dof += v_h**2 / dof_h
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
-    return phi, var, dof, chosen
+        var_sq_over_dof += v_h**2 / max(len(sel) - 1, 1)
+    return phi, var, satterthwaite(var, var_sq_over_dof), chosen
 
 
 def _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha):
