@@ -202,7 +202,8 @@ def fit_odd_kernel(
         return phi, None, None, chosen
     if STANDARD_ERRORS == "posterior":
         var = _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha)
-        return phi, var, np.full_like(var, float(len(sampled))), chosen
+        # τ² by REML has N + 1 − M degrees of freedom: t quantiles with them (wider at small N)
+        return phi, var, np.full_like(var, float(max(n + 1 - m, 1))), chosen
     # columns p (sampled) of P = G⁻¹ − G⁻¹F S⁻¹ FᵀG⁻¹ and Q = S⁻¹ FᵀG⁻¹
     ginv_cols = linv.T @ linv[:, sampled]  # columns of G⁻¹
     p_cols = ginv_cols - gf @ (s_inv @ gf[sampled].T)  # (N+1, n_s)

@@ -68,6 +68,10 @@ from .base import Estimate, bits_to_coalitions
 
 #: sampled pairs per player below which the third-order terms are not fitted (order 1 instead)
 MIN_PAIRS_PER_PLAYER = 4
+#: the same for the odd-interaction kernel fit: it is ahead of the linear fit from one pair per
+#: player (1.2–1.8× less error at 2–3 pairs per player on the bench games), but its posterior
+#: intervals cover only 0.90–0.92 at 2 pairs per player, 0.92–0.97 from 3 (README, "Estimators")
+MIN_PAIRS_ODD_KERNEL = 3
 # Designs measured against the default and not kept (README, "Estimators"; measured by
 # ``bench/bench_estimator_variants.py``, which switches them on): off in the library. Chain
 # pairs helped at 50–75 evaluations and cost up to 40% more error from 100 to 560; terms by LOO
@@ -147,8 +151,9 @@ def kernel_shap(
         # jackknife (at 9 pairs for 10 players: 96.5% coverage at 1.3 SE, heavy tails)
         n_pairs = len(drawn["z"]) // 2
         basis = None
-        if third and n_pairs >= MIN_PAIRS_PER_PLAYER * m:
-            n_all = n_pairs + len(z_en) // 2
+        n_all = n_pairs + len(z_en) // 2
+        odd = ODD_KERNEL and n_all <= MAX_PAIRS
+        if third and n_pairs >= (MIN_PAIRS_ODD_KERNEL if odd else MIN_PAIRS_PER_PLAYER) * m:
             bases = [
                 CubicBasis(m, t)
                 for f in _TERMS_GRID or (1.0,)
