@@ -24,8 +24,9 @@ middle. This implementation spends a budget of coalition evaluations well:
   over *every* odd Walsh interaction, the chosen triples given extra prior variance
   (:mod:`seqshap.estimators._odd_kernel`; its standard errors are the posterior's, not the
   jackknife below): 1.2–1.6× less error than the ridge fit where it matters most, at up to
-  ~0.3 s of compute per estimate. Below 4M sampled pairs, and with ``l1_reg``, the fit is the
-  linear one (``order=1``, paired KernelSHAP, which stays available);
+  ~0.3 s of compute per estimate. It starts at 3M sampled pairs, the ridge fit at 4M; below,
+  and with ``l1_reg``, the fit is the linear one (``order=1``, paired KernelSHAP, which stays
+  available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
   each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
@@ -406,7 +407,9 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     jackknife = not sampler.exhausted and len(z_s) > 0
     zp_s, dy_s = z_s[0::2], y_s[0::2] - y_s[1::2]
     if ODD_KERNEL and len(zp_en) + len(zp_s) <= MAX_PAIRS:
-        out = _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife)
+        out = _fit_odd_kernel(
+            basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife, sampler.exhausted
+        )
         if out is not None:
             return out
     out = fit_cubic(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife=jackknife)
@@ -420,7 +423,7 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     return phi, se, {**extras, "fit": "cubic", "ridge": ridge * basis.ridge}
 
 
-def _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife):
+def _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife, exhausted):
     """The odd-interaction kernel fit (:mod:`._odd_kernel`) with the third-order fit's triples
     given extra prior variance; (φ, SE, extras) or None."""
     m = basis.m
@@ -443,8 +446,9 @@ def _fit_odd_kernel(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackkn
     if out is None:
         return None
     phi, var, dof, (rho, eta, kappa) = out
-    if not jackknife:
-        return phi, np.zeros_like(phi), {"fit": "odd-kernel"}
+    if not jackknife:  # every pair seen: exact; no sampled pair: no error estimate
+        se = np.zeros_like(phi) if exhausted else np.full_like(phi, np.nan)
+        return phi, se, {"fit": "odd-kernel"}
     se, extras = t_scaled(np.sqrt(var), dof)
     return phi, se, {**extras, "fit": "odd-kernel", "rho": rho, "eta": eta, "kappa": kappa}
 
