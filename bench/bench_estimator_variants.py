@@ -46,6 +46,8 @@ TERMS = (kernel, "_TERMS_GRID", (1.0, 2.0))
 RIDGE_FIT = (kernel, "ODD_KERNEL", False)
 JACKKNIFE = (_odd_kernel, "STANDARD_ERRORS", "jackknife")
 VARIANTS = {
+    "odd kernel from 1 pair per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 1)],
+    "odd kernel from 4 pairs per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 4)],
     "ridge fit": [RIDGE_FIT],
     "jackknife SE": [JACKKNIFE],
     "chain pairs": [RIDGE_FIT, CHAIN],

@@ -267,18 +267,24 @@ def fit_cubic(basis, z_en, dy_en, w_en, z_s, dy_s, omega, delta, *, jackknife=Tr
                 c[:, sel], rhs[sel], om, r_e[:, sel], g_e[sel], r_x, g_x
             )
         reps = _readout(reps_r, reps_g, delta, k)  # (n, M, k)
-        fpc = max(0.0, 1.0 - n_h / omega_population(stratum, m))
-        if n_h > 1:
-            v_h = fpc * (n_h - 1) / n_h * ((reps - reps.mean(0)) ** 2).sum(0)
-            dof_h = n_h - 1
-        else:
-            v_h = fpc * (reps[0] - phi) ** 2
-            dof_h = 1
+        v_h = stratum_variance(reps, phi, max(0.0, 1.0 - n_h / omega_population(stratum, m)))
         var += v_h
-        var_sq_over_dof += v_h**2 / dof_h
+        var_sq_over_dof += v_h**2 / max(n_h - 1, 1)
+    return phi, var, satterthwaite(var, var_sq_over_dof), ridge
+
+
+def stratum_variance(reps: np.ndarray, phi: np.ndarray, fpc: float) -> np.ndarray:
+    """One stratum's jackknife variance from its delete-one replicates (n_h, M, k):
+    fpc (n_h − 1)/n_h Σ_p (φ_(−p) − φ̄_h)², and fpc (φ_(−p) − φ)² for a stratum of one pair."""
+    if len(reps) > 1:
+        return fpc * (len(reps) - 1) / len(reps) * ((reps - reps.mean(0)) ** 2).sum(0)
+    return fpc * (reps[0] - phi) ** 2
+
+
+def satterthwaite(var: np.ndarray, var_sq_over_dof: np.ndarray) -> np.ndarray:
+    """Welch–Satterthwaite degrees of freedom of a sum of stratum variances."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
-    return phi, var, dof, ridge
+        return np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
 
 
 #: multiples of :attr:`CubicBasis.ridge` among which each fit chooses its ridge by the

@@ -7,7 +7,8 @@ the odd part of the game is given a prior instead of a cut-off. In the Walsh bas
 unpenalised, a flat prior), with independent β_S ~ N(0, σ²_{|S|}) for odd |S| ≥ 3, and, for the
 chosen triples T of the third-order fit, an extra N(0, κ σ²_3) (heredity and neighbours: the
 triples the data or the sequence point at). Even orders cancel from pair differences (§ _cubic)
-and need no prior. The energy per order decays geometrically, Σ_{|S|=k} σ²_k ∝ ρ^{(k−3)/2}.
+and need no prior. The energy per order decays geometrically, Σ_{|S|=k} σ²_k ∝ ρ^{(k−3)/2},
+for k = 3, 5, …, :data:`MAX_ORDER` (above, at ρ ≤ 0.3, less than 10⁻³ of order 3's energy).
 
 Observed: the pair differences d(z) = u(z) − u(¬z) = −xᵀa + Σ_S 2β_S χ_S(x) (x = 1 − 2z), with
 noise η / w(z) (w: the kernel weight of the pair, normalised to mean 1: the unmodelled part and
@@ -38,12 +39,13 @@ Var φ_i = τ² (c_ii − r_iᵀG⁻¹r_i + u_iᵀS⁻¹u_i), u_i = e_i − Fᵀ
 yᵀPy / (N + 1 − M), per output (tested equal to the primal posterior up to that scale).
 ``"jackknife"``: the stratified delete-one-pair jackknife without refits,
 φ_(−p) = φ − (Q_{:,p} + R_α P_{:,p}) α_p / P_pp (tested equal to brute-force refits). Measured
-(README, "Estimators"): the jackknife is conservative with this fit (95% intervals covered
-0.98–1.00 of the exact values on the GRU and tabular bench games from 800 evaluations), the
-posterior variance slightly short of 95% (0.92–0.96). Both hold the chosen hyperparameters fixed.
+(README, "Estimators", "Error bars"): the jackknife is conservative with this fit (95%
+intervals covered 0.987–1.000 of the exact values on the GRU and tabular bench games at 800–1,600
+evaluations), the posterior slightly short of 95% (0.900–0.961 on the bench games, 0.917–0.940
+on AReM; SE/RMSE 1.00 there). Both hold the chosen hyperparameters fixed.
 
-Cost: per grid point a Cholesky factorisation and inverse of the N × N Gram matrix (N pairs),
-2N³/3 flops: at N ≤ :data:`MAX_PAIRS` this fit is used, above it the third-order fit alone.
+Cost: per grid point a Cholesky factorisation of the N × N Gram matrix (N pairs) and the
+inverse of its triangular factor (for the LOO residuals' diag G⁻¹), 2N³/3 flops: at N ≤ :data:`MAX_PAIRS` this fit is used, above it the third-order fit alone.
 """
 
 from __future__ import annotations
@@ -53,11 +55,13 @@ from math import comb
 import numpy as np
 import scipy.linalg
 
+from ._cubic import satterthwaite, stratum_variance
+
 #: (ρ, η, κ) tried per fit: energy decay per odd order, noise, extra variance of chosen triples
 GRID: tuple[tuple[float, float, float], ...] = tuple(
     (rho, eta, kappa) for rho in (0.03, 0.3) for eta in (1e-3, 1e-1) for kappa in (0.0, 10.0, 100.0)
 )
-#: the highest odd order given a prior (orders above hold ≤ ρ⁵ of order 3's energy)
+#: the highest odd order given a prior (order 15 would hold ρ⁶ of order 3's energy)
 MAX_ORDER = 13
 #: above this many pairs (enumerated + sampled) the third-order fit is used alone (compute)
 MAX_PAIRS = 1000
@@ -107,11 +111,11 @@ class OddKernel:
             tt = np.vstack([tt, np.full(len(t), -2.0)])  # the constraint's column: −2 each
         else:
             tt = np.zeros((len(z) + 1, 0))
-        return x, sizes, j, tt
+        return x, sizes, j, tt, tt @ tt.T
 
     def gram(self, parts, rho: float, kappa: float) -> np.ndarray:
         """(N+1) × (N+1) prior covariance of the pair differences' odd part and the constraint's."""
-        x, sizes, j, tt = parts
+        x, sizes, j, tt, tt_gram = parts
         n = len(x)
         pi = self.energies(rho)
         table = 4.0 * (pi @ self.kappa_m[self.orders]) if len(pi) else np.zeros(self.m + 1)
@@ -121,7 +125,7 @@ class OddKernel:
         out[:n, n] = out[n, :n] = -table[sizes]
         out[n, n] = 4.0 * pi.sum()
         if kappa > 0 and tt.shape[1]:
-            out += self._triple_variance(rho, kappa) * (tt @ tt.T)
+            out += self._triple_variance(rho, kappa) * tt_gram
         return out
 
     def _triple_variance(self, rho: float, kappa: float) -> float:
@@ -130,7 +134,7 @@ class OddKernel:
 
     def readout(self, parts, rho: float, kappa: float) -> np.ndarray:
         """R_α (M × (N+1)): the odd part's Shapley values per unit dual weight."""
-        x, sizes, _, tt = parts
+        x, sizes, _, tt, _ = parts
         n, m = len(x), self.m
         pi = self.energies(rho)
         out = np.zeros((m, n + 1))
@@ -182,26 +186,28 @@ def fit_odd_kernel(
         solved = _solve_bordered(g, f, y)
         if solved is None:
             continue
-        ginv, gf, s_inv, alpha, a = solved
-        p_diag = np.diag(ginv)[:n] - np.einsum("ij,jk,ik->i", gf[:n], s_inv, gf[:n])
+        linv, ginv_diag, gf, s_inv, alpha, a = solved
+        p_diag = ginv_diag[:n] - np.einsum("ij,jk,ik->i", gf[:n], s_inv, gf[:n])
         if np.any(p_diag <= 0):
             continue
         loo = alpha[:n][sampled] / p_diag[sampled, None]
         score = float((wn[sampled, None] * loo**2).sum()) if len(sampled) else 0.0
         if best is None or score < best[0]:
-            best = (score, (rho, eta, kappa), ginv, gf, s_inv, alpha, a)
+            best = (score, (rho, eta, kappa), linv, gf, s_inv, alpha, a)
     if best is None:
         return None
-    _, chosen, ginv, gf, s_inv, alpha, a = best
+    _, chosen, linv, gf, s_inv, alpha, a = best
     r_alpha = kernel.readout(parts, chosen[0], chosen[2])
     phi = a + r_alpha @ alpha
     if not jackknife or len(sampled) == 0:
         return phi, None, None, chosen
     if STANDARD_ERRORS == "posterior":
-        var = _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha)
-        return phi, var, np.full_like(var, float(len(sampled))), chosen
+        var = _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha)
+        # τ² by REML has N + 1 − M degrees of freedom: t quantiles with them (wider at small N)
+        return phi, var, np.full_like(var, float(max(n + 1 - m, 1))), chosen
     # columns p (sampled) of P = G⁻¹ − G⁻¹F S⁻¹ FᵀG⁻¹ and Q = S⁻¹ FᵀG⁻¹
-    p_cols = ginv[:, sampled] - gf @ (s_inv @ gf[sampled].T)  # (N+1, n_s)
+    ginv_cols = linv.T @ linv[:, sampled]  # columns of G⁻¹
+    p_cols = ginv_cols - gf @ (s_inv @ gf[sampled].T)  # (N+1, n_s)
     q_cols = s_inv @ gf[sampled].T  # (M, n_s)
     lever = (q_cols + r_alpha @ p_cols).T  # (n_s, M)
     scale = alpha[sampled] / np.diag(p_cols[sampled])[:, None]  # (n_s, k)
@@ -210,35 +216,25 @@ def fit_odd_kernel(
     var_sq_over_dof = np.zeros((m, k))
     for stratum in np.unique(strata):
         sel = np.flatnonzero(strata == stratum)
-        n_h = len(sel)
-        fpc = max(0.0, 1.0 - n_h / populations[stratum])
-        if n_h > 1:
-            r = reps[sel]
-            v_h = fpc * (n_h - 1) / n_h * ((r - r.mean(0)) ** 2).sum(0)
-            dof_h = n_h - 1
-        else:
-            v_h = fpc * (reps[sel[0]] - phi) ** 2
-            dof_h = 1
+        v_h = stratum_variance(reps[sel], phi, max(0.0, 1.0 - len(sel) / populations[stratum]))
         var += v_h
-        var_sq_over_dof += v_h**2 / dof_h
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dof = np.where(var_sq_over_dof > 0, var**2 / var_sq_over_dof, np.inf)
-    return phi, var, dof, chosen
+        var_sq_over_dof += v_h**2 / max(len(sel) - 1, 1)
+    return phi, var, satterthwaite(var, var_sq_over_dof), chosen
 
 
-def _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha):
+def _posterior_variance(kernel, chosen, linv, gf, s_inv, alpha, y, r_alpha):
     """Posterior variance of φ per output (module docstring), τ² by REML."""
     rho, _, kappa = chosen
     m = kernel.m
     # REML: yᵀPy / (N + 1 − M) per output (P is semi-definite: only rounding goes below 0)
-    tau2 = np.maximum((alpha * y).sum(0), 0.0) / max(len(ginv) - m, 1)
+    tau2 = np.maximum((alpha * y).sum(0), 0.0) / max(len(linv) - m, 1)
     pi = kernel.energies(rho)
     prior = np.full(m, float((4.0 * pi / (kernel.orders * m)).sum()) if len(pi) else 0.0)
     if kappa > 0 and len(kernel.triples):
         counts = np.bincount(kernel.triples.ravel(), minlength=m)
         prior += kernel._triple_variance(rho, kappa) * (4.0 / 9.0) * counts
-    r_ginv = r_alpha @ ginv  # (M, N+1)
-    explained = np.einsum("ij,ij->i", r_ginv, r_alpha)
+    r_white = linv @ r_alpha.T  # r_iᵀG⁻¹r_i = ‖L⁻¹r_i‖²
+    explained = np.einsum("ij,ij->j", r_white, r_white)
     u = np.eye(m) - (r_alpha @ gf).T  # columns u_i = e_i − FᵀG⁻¹ r_i
     extra = np.einsum("ji,jk,ki->i", u, s_inv, u)
     var = np.maximum(prior - explained + extra, 0.0)
@@ -246,26 +242,30 @@ def _posterior_variance(kernel, chosen, ginv, gf, s_inv, alpha, y, r_alpha):
 
 
 def _solve_bordered(g: np.ndarray, f: np.ndarray, y: np.ndarray):
-    """G⁻¹, G⁻¹F, S⁻¹ (S = FᵀG⁻¹F), α = P y and a = Q y of [[G, F], [Fᵀ, 0]] [α; a] = [y; 0];
-    None when G or S is not positive definite."""
+    """L⁻¹ (G = LLᵀ), diag G⁻¹, G⁻¹F, S⁻¹ (S = FᵀG⁻¹F), α = P y and a = Q y of
+    [[G, F], [Fᵀ, 0]] [α; a] = [y; 0]; None when G or S is not positive definite. G⁻¹ itself
+    is not formed: G⁻¹X = L⁻ᵀ(L⁻¹X), and diag G⁻¹ are the column sums of (L⁻¹)²."""
     try:
-        factor = scipy.linalg.cho_factor(g, lower=True, check_finite=False)
+        lower = scipy.linalg.cholesky(g, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
-    if not np.all(np.isfinite(factor[0])):
+    if not np.all(np.isfinite(np.diag(lower))):
         return None
-    ginv, info = scipy.linalg.lapack.dpotri(factor[0], lower=1)  # G⁻¹ from the factor
+    linv, info = scipy.linalg.lapack.dtrtri(lower, lower=1)
     if info != 0:
         return None
-    ginv = np.tril(ginv) + np.tril(ginv, -1).T
-    gf = ginv @ f
-    s = f.T @ gf
+    linv = np.tril(linv)
+    ginv_diag = np.einsum("ij,ij->j", linv, linv)
+    white = linv @ np.hstack([f, y])
+    solved = linv.T @ white
+    m = f.shape[1]
+    gf, gy = solved[:, :m], solved[:, m:]
+    s = white[:, :m].T @ white[:, :m]
     try:
         s_factor = scipy.linalg.cho_factor(s, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return None
     s_inv = scipy.linalg.cho_solve(s_factor, np.eye(len(s)), check_finite=False)
-    gy = ginv @ y
     a = s_inv @ (f.T @ gy)
     alpha = gy - gf @ a
-    return ginv, gf, s_inv, alpha, a
+    return linv, ginv_diag, gf, s_inv, alpha, a
