@@ -23,8 +23,9 @@ middle. This implementation spends a budget of coalition evaluations well:
   Up to ``_odd_kernel.MAX_PAIRS`` pairs the values come instead from a Gaussian-process fit
   over *every* odd Walsh interaction, the chosen triples given extra prior variance
   (:mod:`seqshap.estimators._odd_kernel`; its standard errors are the posterior's, not the
-  jackknife below): 1.2–1.6× less error than the ridge fit where it matters most, at up to
-  ~0.3 s of compute per estimate. It starts at 3M sampled pairs, the ridge fit at 4M; below,
+  jackknife below): up to 1.2× less error than the ridge fit at 400–800 evaluations and
+  1.2–1.8× less at 3M–4M pairs, where the linear fit ran before, at up to ~0.07 s of compute
+  per estimate. It starts at 3M sampled pairs, the ridge fit at 4M; below,
   and with ``l1_reg``, the fit is the linear one (``order=1``, paired KernelSHAP, which stays
   available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
