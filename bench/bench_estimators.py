@@ -51,7 +51,7 @@ import numpy as np
 from seqshap.estimators import estimate
 from seqshap.games import FunctionGame
 
-BUDGETS = [50, 75, 100, 150, 200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
+BUDGETS = [30, 40, 50, 75, 100, 150, 200, 280, 400, 560, 800, 1130, 1600, 2260, 3200]
 MARKS = [400, 800, 1600]
 
 

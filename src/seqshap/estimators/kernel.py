@@ -63,6 +63,7 @@ from math import comb
 import numpy as np
 
 from ..games.base import Game
+from . import _horseshoe
 from ._cubic import (
     CubicBasis,
     border_effects,
@@ -100,6 +101,9 @@ _ONE_REQUEST = True
 #: the third-order fit's values from the odd-interaction kernel fit (:mod:`._odd_kernel`) while
 #: the pairs number at most its ``MAX_PAIRS``; False: the ridge fit of :mod:`._cubic` alone
 ODD_KERNEL = True
+#: below the third-order fits' pairs the linear fit with a horseshoe prior (:mod:`._horseshoe`);
+#: False: the plain linear fit with its jackknife
+SPARSE = True
 
 
 def kernel_size_mass(m: int) -> np.ndarray:
@@ -197,7 +201,7 @@ def kernel_shap(
                 z_s, y_s = drawn["z"], drawn["y"]
                 basis = min(bases, key=lambda bs: _loo(sampler, z_en, y_en, z_s, y_s, delta, bs))
         phi, se, drawn["extras"], drawn["basis"] = _fit(
-            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, basis
+            sampler, z_en, y_en, drawn["z"], drawn["y"], delta, m, l1_reg, basis, SPARSE and third
         )
         return Round(phi, se, n_pairs, exhausted=sampler.exhausted)
 
@@ -456,14 +460,20 @@ def _weights(sampler: _PairSampler, z_en: np.ndarray, z_s: np.ndarray):
     return w_en, w_s
 
 
-def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
+def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None, sparse=False):
     """(φ, SE, extras, basis used): the third-order fit with a ``basis`` (linear where its
-    normal matrix is not positive definite), else the linear fit or l1 selection."""
+    normal matrix is not positive definite), else with ``sparse`` the horseshoe fit, else the
+    linear fit or l1 selection."""
     w_en, w_s = _weights(sampler, z_en, z_s)
     if basis is not None:
         out = _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis)
         if out is not None:
             return (*out, basis)
+    if sparse and len(z_s) and not sampler.exhausted and m <= _horseshoe.MAX_PLAYERS:
+        out = _horseshoe.fit_horseshoe(*_pair_data(sampler, z_en, y_en, z_s, y_s), delta)
+        if out is not None:
+            phi, se, share = out
+            return phi, se, {"fit": "horseshoe", "grid_share": share}, None
     z = np.concatenate([z_en, z_s])
     w = np.concatenate([w_en, w_s])
     y = np.concatenate([y_en, y_s])
@@ -483,6 +493,26 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None):
     var, dof = _jackknife_variance(sampler, a_en, b_en, z_s, y_s, delta, phi)
     se, extras = t_scaled(np.sqrt(var), dof)
     return phi, se, extras, None
+
+
+def _pair_data(sampler, z_en, y_en, z_s, y_s):
+    """(first members, differences, kernel weights) of the enumerated and the sampled pairs;
+    a sampled pair of stratum h weighs ω_h / n_h (as in the third-order fits)."""
+    m = sampler.m
+    zp_en, dy_en = pair_up(z_en, y_en)
+    wp_en = _weights(sampler, zp_en, z_s[:0])[0] if len(z_en) else np.zeros(0)
+    omega = sampler.mass.copy()
+    if m % 2 == 0:
+        omega[m // 2] /= 2.0
+    zp_s = z_s[0::2]
+    strata = np.minimum(zp_s.sum(1), m - zp_s.sum(1)).astype(int)
+    counts = np.bincount(strata, minlength=m + 1)
+    wp_s = omega[strata] / np.maximum(counts[strata], 1)
+    return (
+        np.concatenate([zp_en, zp_s]),
+        np.concatenate([dy_en, y_s[0::2] - y_s[1::2]]),
+        np.concatenate([wp_en, wp_s]),
+    )
 
 
 def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
