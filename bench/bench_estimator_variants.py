@@ -3,6 +3,9 @@
 The same games, budgets, seeds, counted value function and peers as ``bench_estimators.py``;
 each variant is the default (``estimate(game, "auto")``) with one design switched on:
 
+* ``linear fit below 3 pairs per player``: the plain paired linear fit and its jackknife where
+  the default runs the horseshoe fit (:mod:`seqshap.estimators._horseshoe`; the default before
+  it);
 * ``ridge fit``: the third-order fit's values from its ridge regression on the chosen triples
   (:mod:`seqshap.estimators._cubic`; the default before the odd-interaction kernel fit,
   :mod:`seqshap.estimators._odd_kernel`); the variants below switch on top of that fit;
@@ -46,6 +49,7 @@ TERMS = (kernel, "_TERMS_GRID", (1.0, 2.0))
 RIDGE_FIT = (kernel, "ODD_KERNEL", False)
 JACKKNIFE = (_odd_kernel, "STANDARD_ERRORS", "jackknife")
 VARIANTS = {
+    "linear fit below 3 pairs per player": [(kernel, "SPARSE", False)],
     "odd kernel from 1 pair per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 1)],
     "odd kernel from 4 pairs per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 4)],
     "ridge fit": [RIDGE_FIT],

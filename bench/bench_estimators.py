@@ -23,15 +23,17 @@ Games (small enough that the reference is exact, of different kinds):
 Peers: shapiq 1.4.1 ``KernelSHAP(pairing_trick=True)`` and ``kADDSHAP(max_order=2,
 pairing_trick=True)`` (``pip install shapiq==1.4.1``; a bench-only dependency),
 ``shap.KernelExplainer(l1_reg=False)`` and ``shap.PermutationExplainer``; seqshap's
-``estimate(game, "auto")`` (its default: the third-order kernel fit), the linear fit
-(``order=1``) and its antithetic permutation estimator.
+``estimate(game, "auto")`` (its default: the kernel estimator's third-order fits, the horseshoe
+fit below three pairs per player), the linear fit (``order=1``) and its antithetic permutation
+estimator.
 
-Printed per game: mean error at each budget of a fine grid (from 50 evaluations, so that every
-game's 5% crossing is inside it), evaluations to reach 5% error (log-log interpolation over the
-grid), compute seconds (the method's own work: total minus model time) and model seconds (inside
-the value function) over all seeds and budgets, the seconds one estimate takes to reach 5%
-(model + compute per estimate, interpolated at the 5% crossing: error per second rather than
-per evaluation), and the ratio of seqshap's default to the best peer at 400/800/1,600.
+Printed per game: mean error at each budget of a fine grid (from 30 evaluations, fewer than one
+pair per player, so that every game's 5% crossing is inside it), evaluations to reach 5% error
+(log-log interpolation over the grid), compute seconds (the method's own work: total minus model
+time) and model seconds (inside the value function) over all seeds and budgets, the seconds one
+estimate takes to reach 5% (model + compute per estimate, interpolated at the 5% crossing: error
+per second rather than per evaluation), and the ratio of seqshap's default to the best peer at
+400/800/1,600.
 
 Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
       OMP_NUM_THREADS=1 python bench/bench_estimators.py --fit-timing   # compute per estimate

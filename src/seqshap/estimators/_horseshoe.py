@@ -56,6 +56,10 @@ import scipy.linalg
 
 from ._odd_kernel import OddKernel
 
+_potrf, _potrs, _trtrs = scipy.linalg.lapack.get_lapack_funcs(
+    ("potrf", "potrs", "trtrs"), dtype=float
+)
+
 #: (ρ, η) of the odd part's prior, each a priori equally likely: the kernel fit's grid without
 #: chosen triples (at these budgets no triple is chosen)
 GRID: tuple[tuple[float, float], ...] = ((0.03, 1e-3), (0.03, 1e-1), (0.3, 1e-3), (0.3, 1e-1))
@@ -148,42 +152,62 @@ def fit_horseshoe(z: np.ndarray, dy: np.ndarray, w: np.ndarray, delta: np.ndarra
     return phi, se, share
 
 
+def _clip(scale):
+    return np.clip(scale, 1e-12, 1e12)
+
+
 def _gibbs(points: list[_Whitened], y: np.ndarray, rng: np.random.Generator):
-    """Draws of φ (DRAWS, M), the mean odd-part variance (M,) and the grid points picked."""
+    """Draws of φ (DRAWS, M), the mean odd-part variance (M,) and the grid points picked.
+
+    The random numbers are drawn up front (the half-Cauchy auxiliaries' conditionals are
+    exponential, σ²'s and τ²'s gamma with fixed shapes), and the grid points' residual norms
+    ‖L⁻¹(y − Fa)‖² are quadratic forms in a: a sweep costs one M × M Cholesky factorisation
+    and a few M × M products."""
     n1, m = points[0].f.shape
+    sweeps = BURN_IN + DRAWS
     y_white = [p.linv @ y for p in points]
-    fty = [p.f.T @ yw for p, yw in zip(points, y_white)]
+    fty = np.array([p.f.T @ yw for p, yw in zip(points, y_white)])  # (H, M)
+    yty = np.array([yw @ yw for yw in y_white])  # (H,)
+    ftf = np.array([p.ftf for p in points])  # (H, M, M)
+    half_logdet = np.array([p.half_logdet for p in points])
     base = [p.readout @ y for p in points]
+    normal = rng.standard_normal((sweeps, m))
+    uniform = rng.random(sweeps)
+    expo = rng.standard_exponential((sweeps, 2 * m + 1))  # λ², ν, ξ
+    gam_sig2 = rng.standard_gamma((n1 + m) / 2, sweeps)
+    gam_tau2 = rng.standard_gamma((m + 1) / 2, sweeps)
     lam2, nu = np.ones(m), np.ones(m)
     tau2, xi, sig2 = 1.0, 1.0, 1.0
     h = len(points) - 1
     draws = np.empty((DRAWS, m))
     odd_var = np.zeros(m)
     picked = np.empty(DRAWS, dtype=np.int64)
-
-    def inv_gamma(shape, scale):
-        return scale / rng.gamma(shape, 1.0, size=np.shape(scale))
-
-    for sweep in range(BURN_IN + DRAWS):
-        p = points[h]
+    diag = np.arange(m)
+    for sweep in range(sweeps):
         # a | σ², τ, λ, h ~ N(A⁻¹FᵀG⁻¹y, σ²A⁻¹), A = FᵀG⁻¹F + diag(1/(τ²λ²)); the prior
         # precisions clipped so that a scale collapsing to 0 (or ∞) stays factorisable
-        a_mat = p.ftf + np.diag(np.clip(1.0 / (tau2 * lam2), 1e-10, 1e10))
-        chol = np.linalg.cholesky(a_mat)
-        a = np.linalg.solve(a_mat, fty[h]) + np.sqrt(sig2) * np.linalg.solve(
-            chol.T, rng.normal(size=m)
-        )
-        # h | a, σ²: the Gaussian likelihood of each grid point
-        resid = [yw - q.f @ a for q, yw in zip(points, y_white)]
-        log_like = np.array([-q.half_logdet - r @ r / (2 * sig2) for q, r in zip(points, resid)])
+        a_mat = ftf[h].copy()
+        a_mat[diag, diag] += np.clip(1.0 / (tau2 * lam2), 1e-10, 1e10)
+        chol, info = _potrf(a_mat, lower=1, clean=0)
+        if info != 0:
+            raise np.linalg.LinAlgError("the horseshoe fit's precision matrix is not definite")
+        mean, _ = _potrs(chol, fty[h], lower=1)
+        noise, _ = _trtrs(chol, normal[sweep], lower=1, trans=1)
+        a = mean + np.sqrt(sig2) * noise
+        # h | a, σ²: the Gaussian likelihood of each grid point, ‖L⁻¹(y − Fa)‖² per point
+        sq = np.maximum(yty - 2.0 * fty @ a + np.einsum("hij,i,j->h", ftf, a, a), 0.0)
+        log_like = -half_logdet - sq / (2.0 * sig2)
         like = np.exp(log_like - log_like.max())
-        h = int(rng.choice(len(points), p=like / like.sum()))
+        cum = np.cumsum(like)
+        h = min(int(np.searchsorted(cum, uniform[sweep] * cum[-1], side="right")), len(cum) - 1)
+        # the scales are kept within [1e-12, 1e12] (y is standardised): where the data fit
+        # exactly, σ² → 0 and τ² → ∞ would otherwise drift until they overflow
         shrunk = a**2 / lam2
-        sig2 = float(inv_gamma((n1 + m) / 2, (resid[h] @ resid[h] + shrunk.sum() / tau2) / 2))
-        lam2 = inv_gamma(1.0, 1.0 / nu + a**2 / (2 * tau2 * sig2))
-        tau2 = float(inv_gamma((m + 1) / 2, 1.0 / xi + (a**2 / lam2).sum() / (2 * sig2)))
-        nu = inv_gamma(1.0, 1.0 + 1.0 / lam2)
-        xi = float(inv_gamma(1.0, 1.0 + 1.0 / tau2))
+        sig2 = _clip(((sq[h] + shrunk.sum() / tau2) / 2) / gam_sig2[sweep])
+        lam2 = _clip((1.0 / nu + a**2 / (2 * tau2 * sig2)) / expo[sweep, :m])
+        tau2 = _clip((1.0 / xi + (a**2 / lam2).sum() / (2 * sig2)) / gam_tau2[sweep])
+        nu = (1.0 + 1.0 / lam2) / expo[sweep, m : 2 * m]
+        xi = (1.0 + 1.0 / tau2) / expo[sweep, 2 * m]
         if sweep >= BURN_IN:
             i = sweep - BURN_IN
             draws[i] = base[h] + points[h].transfer @ a
