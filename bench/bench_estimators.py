@@ -393,10 +393,11 @@ def report_summary(game: BenchGame, table: dict, budgets: list[int], seeds: int)
 
 
 def fit_timing(repeats: int = 7) -> None:
-    """Compute seconds per estimate of the default (order=3: the odd-interaction kernel fit up
-    to its MAX_PAIRS pairs), the third-order ridge fit and the linear fit (order=1), side by
-    side, same warm-up, same repeats (median and min), on a cheap synthetic game
-    (v(z) = tanh(zᵀa + zᵀBz)); model time is measured and subtracted."""
+    """Compute seconds per estimate of the default (order=3: the horseshoe fit below 3 pairs
+    per player, the odd-interaction kernel fit up to its MAX_PAIRS pairs), the default without
+    those two (the ridge fit from 4 pairs per player, the linear fit below) and the linear fit
+    (order=1), side by side, same warm-up, same repeats (median and min), on a cheap synthetic
+    game (v(z) = tanh(zᵀa + zᵀBz)); model time is measured and subtracted."""
     from seqshap.estimators import kernel
 
     print(
@@ -404,9 +405,10 @@ def fit_timing(repeats: int = 7) -> None:
     )
     print(
         f"{'players':>8s}{'evaluations':>12s}{'default median':>16s}{'min':>8s}"
-        f"{'ridge fit median':>18s}{'min':>8s}{'order=1 median':>16s}{'min':>8s}{'fit':>12s}"
+        f"{'ridge/linear median':>20s}{'min':>8s}{'order=1 median':>16s}{'min':>8s}{'fit':>12s}"
     )
-    for m, budget in ((10, 400), (20, 400), (20, 1600), (30, 800), (100, 1600), (200, 3200)):
+    plan = (20, 60), (30, 60), (100, 300), (10, 400), (20, 400), (20, 1600), (30, 800)
+    for m, budget in (*plan, (100, 1600), (200, 3200)):
         rng = np.random.default_rng(m)
         a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
 
@@ -415,9 +417,9 @@ def fit_timing(repeats: int = 7) -> None:
             return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
 
         row, fit = [], None
-        for order, odd_kernel in ((3, True), (3, False), (1, True)):
+        for order, fits in ((3, True), (3, False), (1, True)):
             times = []
-            kernel.ODD_KERNEL = odd_kernel
+            kernel.ODD_KERNEL = kernel.SPARSE = fits
             try:
                 for r in range(repeats + 1):
                     v = Counted(value)
@@ -427,11 +429,11 @@ def fit_timing(repeats: int = 7) -> None:
                     if r:  # the first run is the warm-up
                         times.append(time.perf_counter() - t0 - v.seconds)
             finally:
-                kernel.ODD_KERNEL = True
+                kernel.ODD_KERNEL = kernel.SPARSE = True
             row += [float(np.median(times)), float(np.min(times))]
             fit = est.extras.get("fit", "linear") if fit is None else fit
         print(
-            f"{m:8d}{budget:12d}{row[0]:16.4f}{row[1]:8.4f}{row[2]:18.4f}{row[3]:8.4f}"
+            f"{m:8d}{budget:12d}{row[0]:16.4f}{row[1]:8.4f}{row[2]:20.4f}{row[3]:8.4f}"
             f"{row[4]:16.4f}{row[5]:8.4f}{fit:>12s}"
         )
 
