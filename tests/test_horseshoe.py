@@ -171,3 +171,16 @@ def test_values_do_not_depend_on_the_batch_size():
         assert est.extras["fit"] == "horseshoe"
         values.append(est.values)
     np.testing.assert_allclose(values[0], values[1], rtol=0, atol=1e-9)
+
+
+def test_non_finite_values_are_not_hidden():
+    """A model that returns NaN for some coalitions gets NaN values (the linear fit's), not the
+    zeros of a null game."""
+
+    def value(z):
+        out = z.astype(float) @ np.arange(12.0)
+        out[z[:, 3] & z[:, 5]] = np.nan
+        return out
+
+    est = estimate(FunctionGame(value, 12), "auto", budget=20, seed=0)
+    assert np.isnan(est.values).any()

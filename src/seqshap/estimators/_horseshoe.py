@@ -120,7 +120,8 @@ def _whiten(kernel: OddKernel, parts, wn: np.ndarray, f: np.ndarray, rho: float,
 
 
 def fit_horseshoe(z: np.ndarray, dy: np.ndarray, w: np.ndarray, delta: np.ndarray):
-    """(φ, SE, posterior share of each :data:`GRID` point) or None when no point factors.
+    """(φ, SE, posterior share of each :data:`GRID` point), or None (the caller then fits the
+    linear model) when no grid point factors, a value is not finite or a sweep fails.
 
     ``z`` (N, M): one member of every pair (enumerated and sampled), ``dy`` (N, k) its
     difference v(z) − v(¬z), ``w`` (N,) its kernel weight; ``delta`` (k,) = v(N) − v(∅).
@@ -142,10 +143,15 @@ def fit_horseshoe(z: np.ndarray, dy: np.ndarray, w: np.ndarray, delta: np.ndarra
         y = y_all[:, out]
         # the model is scale-free; standardising keeps the sampler's numbers near 1
         scale = float(np.sqrt(np.mean(y**2)))
-        if not np.isfinite(scale) or scale == 0.0:
+        if scale == 0.0:
             continue  # a null game: every value 0, exactly
+        if not np.isfinite(scale):
+            return None  # non-finite values: the linear fit shows them as they are
         # each output its own chain from the same seed: a k-output game fits as k games
-        draws, odd_var, picked = _gibbs(points, y / scale, chain_rng(z))
+        try:
+            draws, odd_var, picked = _gibbs(points, y / scale, chain_rng(z))
+        except np.linalg.LinAlgError:
+            return None
         phi[:, out] = scale * draws.mean(0)
         se[:, out] = scale * np.sqrt(draws.var(0, ddof=1) + odd_var)
         share += np.bincount(picked, minlength=len(points)) / len(picked) / k
