@@ -6,6 +6,8 @@ each variant is the default (``estimate(game, "auto")``) with one design switche
 * ``linear fit below 3 pairs per player``: the plain paired linear fit and its jackknife where
   the default runs the horseshoe fit (:mod:`seqshap.estimators._horseshoe`; the default before
   it);
+* ``horseshoe fit up to 400 pairs``: the horseshoe fit also where the default hands over to
+  the odd-interaction kernel fit (3 pairs per player up to its ``MAX_PAIRS``);
 * ``ridge fit``: the third-order fit's values from its ridge regression on the chosen triples
   (:mod:`seqshap.estimators._cubic`; the default before the odd-interaction kernel fit,
   :mod:`seqshap.estimators._odd_kernel`); the variants below switch on top of that fit;
@@ -50,6 +52,7 @@ RIDGE_FIT = (kernel, "ODD_KERNEL", False)
 JACKKNIFE = (_odd_kernel, "STANDARD_ERRORS", "jackknife")
 VARIANTS = {
     "linear fit below 3 pairs per player": [(kernel, "SPARSE", False)],
+    "horseshoe fit up to 400 pairs": [(kernel, "MIN_PAIRS_ODD_KERNEL", 10**9)],
     "odd kernel from 1 pair per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 1)],
     "odd kernel from 4 pairs per player": [(kernel, "MIN_PAIRS_ODD_KERNEL", 4)],
     "ridge fit": [RIDGE_FIT],

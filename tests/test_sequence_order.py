@@ -59,3 +59,24 @@ def test_resuming_a_run_with_another_order_is_refused(tmp_path, x):
     explain_many(SequenceExplainer(model, np.zeros(3), order=3, **base), data, **kw)
     with pytest.raises(ValueError, match="order"):
         explain_many(SequenceExplainer(model, np.zeros(3), order=1, **base), data, **kw)
+
+
+def test_resuming_a_run_begun_with_other_default_fits_is_refused(tmp_path, x, monkeypatch):
+    """A run written when order=3 ran other fits (before the horseshoe fit, the linear fit
+    below 3 pairs per player) is not resumed with values of the new ones."""
+    from seqshap.estimators import kernel
+
+    data = [("a", x), ("b", x[::-1].copy())]
+    kw = dict(levels=("event",), pruning_tol=None, progress=False, out=tmp_path / "run")
+    base = dict(method="kernel", budget=300, seed=7)
+    monkeypatch.setattr(kernel, "FITS", "the fits of an earlier release")
+    explain_many(SequenceExplainer(model, np.zeros(3), **base), data, **kw)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="kernel_fits"):
+        explain_many(SequenceExplainer(model, np.zeros(3), **base), data, **kw)
+    # order=1 does not depend on them
+    kw["out"] = tmp_path / "run1"
+    monkeypatch.setattr(kernel, "FITS", "the fits of an earlier release")
+    explain_many(SequenceExplainer(model, np.zeros(3), order=1, **base), data, **kw)
+    monkeypatch.undo()
+    explain_many(SequenceExplainer(model, np.zeros(3), order=1, **base), data, **kw)

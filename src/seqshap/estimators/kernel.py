@@ -110,6 +110,9 @@ ODD_KERNEL = True
 #: below the third-order fits' pairs the linear fit with a horseshoe prior (:mod:`._horseshoe`);
 #: False: the plain linear fit with its jackknife
 SPARSE = True
+#: the fits ``order=3`` runs, by range of sampled pairs; recorded in a run's fingerprint
+#: (:mod:`seqshap.runner`), so change it whenever the default's values change
+FITS = "horseshoe below 3 pairs per player; odd-kernel to 400 pairs; ridge above"
 
 
 def kernel_size_mass(m: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import Integer, OneOf, validate
+from ..estimators import kernel
 from ..models import DEFAULT_BATCH_MEMORY
 from ..sequence import SequenceExplainer
 from ..sequence._gate import SequenceError, check_item, entity_key
@@ -225,6 +226,10 @@ def _fingerprint(ex: SequencePlan, opts: RunOptions, chunk_size: int, seed) -> d
         # the kernel fit: runs written before order=3 became the default have no entry (their
         # sampled levels ran the linear fit), so they do not resume under the new default
         "order": ex.order,
+        # which fits that order runs (kernel.FITS): a run begun before the default's fits
+        # changed (below 3 pairs per player: the linear fit before the horseshoe fit) does not
+        # resume with values of the new ones
+        "kernel_fits": kernel.FITS if ex.order == 3 else None,
         "budget": ex.budget,
         "link": ex.link_name,
         "output": json.loads(json.dumps(ex.output, default=str)),
