@@ -41,3 +41,30 @@ def table_game_fn(table: np.ndarray):
         return table[(z.astype(np.int64) * powers).sum(1)]
 
     return fn
+
+
+def tiny_gru_game(batch_size: int, t: int = 12, d: int = 2):
+    """A RecurrentMaskedGame over the events of one sequence: a random float64 torch GRU (5
+    hidden units, output the first one) behind RecurrentCallableModel, 2 background rows, values
+    computed ``batch_size`` rows at a time (for batch-size invariance tests)."""
+    import torch
+
+    from seqshap.games.recurrent import RecurrentMaskedGame
+    from seqshap.models import RecurrentCallableModel
+    from seqshap.sequence.players import event_players
+
+    gen = torch.Generator().manual_seed(0)
+    rnn = torch.nn.GRU(d, 5, batch_first=True).double()
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+
+    def f(x, h=None):
+        with torch.no_grad():
+            out, h = rnn(torch.as_tensor(x), None if h is None else torch.as_tensor(h))
+        return out[:, -1, :1].numpy(), h.numpy()
+
+    rng = np.random.default_rng(1)
+    x, bg = rng.normal(size=(t, d)), rng.normal(size=(2, t, d))
+    masks = event_players(t, d, 0).masks
+    return RecurrentMaskedGame(RecurrentCallableModel(f), x, bg, masks, batch_size=batch_size)

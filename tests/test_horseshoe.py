@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import tiny_gru_game
 
 from seqshap.estimators import _horseshoe, estimate, kernel
 from seqshap.games import FunctionGame
@@ -144,30 +145,10 @@ def test_switch_off_gives_the_plain_linear_fit(monkeypatch):
 
 
 def test_values_do_not_depend_on_the_batch_size():
-    torch = pytest.importorskip("torch")
-    from seqshap.games.recurrent import RecurrentMaskedGame
-    from seqshap.models import RecurrentCallableModel
-    from seqshap.sequence.players import event_players
-
-    t, d = 12, 2
-    gen = torch.Generator().manual_seed(0)
-    rnn = torch.nn.GRU(d, 5, batch_first=True).double()
-    with torch.no_grad():
-        for p in rnn.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
-
-    def f(x, h=None):
-        with torch.no_grad():
-            out, h = rnn(torch.as_tensor(x), None if h is None else torch.as_tensor(h))
-        return out[:, -1, :1].numpy(), h.numpy()
-
-    rng = np.random.default_rng(1)
-    x, bg = rng.normal(size=(t, d)), rng.normal(size=(2, t, d))
-    masks = event_players(t, d, 0).masks
+    pytest.importorskip("torch")
     values = []
     for batch_size in (7, 1024):
-        game = RecurrentMaskedGame(RecurrentCallableModel(f), x, bg, masks, batch_size=batch_size)
-        est = estimate(game, "auto", budget=40, seed=3)
+        est = estimate(tiny_gru_game(batch_size), "auto", budget=40, seed=3)
         assert est.extras["fit"] == "horseshoe"
         values.append(est.values)
     np.testing.assert_allclose(values[0], values[1], rtol=0, atol=1e-9)

@@ -19,7 +19,7 @@ from math import comb
 
 import numpy as np
 import pytest
-from conftest import table_game_fn
+from conftest import table_game_fn, tiny_gru_game
 
 from seqshap import FunctionGame
 from seqshap.estimators import estimate, kernel
@@ -174,30 +174,10 @@ def test_grouped_estimates_are_close_to_brute_force():
 
 @pytest.mark.usefixtures("grouped")
 def test_grouped_estimates_do_not_depend_on_the_batch_size():
-    torch = pytest.importorskip("torch")
-    from seqshap.games.recurrent import RecurrentMaskedGame
-    from seqshap.models import RecurrentCallableModel
-    from seqshap.sequence.players import event_players
-
-    t, d = 12, 2
-    gen = torch.Generator().manual_seed(0)
-    rnn = torch.nn.GRU(d, 5, batch_first=True).double()
-    with torch.no_grad():
-        for p in rnn.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
-
-    def f(x, h=None):
-        with torch.no_grad():
-            out, h = rnn(torch.as_tensor(x), None if h is None else torch.as_tensor(h))
-        return out[:, -1, :1].numpy(), h.numpy()
-
-    rng = np.random.default_rng(1)
-    x, bg = rng.normal(size=(t, d)), rng.normal(size=(2, t, d))
-    masks = event_players(t, d, 0).masks
+    pytest.importorskip("torch")
     values = []
     for batch_size in (7, 1024):
-        game = RecurrentMaskedGame(RecurrentCallableModel(f), x, bg, masks, batch_size=batch_size)
-        values.append(estimate(game, "auto", budget=900, seed=3).values)
+        values.append(estimate(tiny_gru_game(batch_size), "auto", budget=900, seed=3).values)
     np.testing.assert_allclose(values[0], values[1], rtol=0, atol=1e-12)
 
 
