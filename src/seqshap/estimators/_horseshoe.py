@@ -36,14 +36,15 @@ odd part's posterior variance given (a, h), σ² (c_ii − r_iᵀG_h⁻¹r_i) (a
 Measured (README, "Estimators"; ``bench/bench_estimators.py``): on the tabular bench game (30
 features, 10 used) 3.7% error at 40 evaluations, where the linear fit had 59% and shap's
 permutation estimator cannot run (it needs 2M + 1 = 61 evaluations); on the dense games
-(every player used) 1.0–1.6× less error than the linear fit and 1.0–1.4× less than the
-horseshoe on a linear model with independent noise (which covered 0.86–0.94).
+(every player used) 1.06–5.2× less error than the linear fit at 30–150 evaluations
+(``bench/bench_estimator_variants.py``), and up to 1.4× less than a horseshoe on a linear
+model with independent noise, whose intervals covered 0.86–0.94 there.
 
 Cost: (:data:`BURN_IN` + :data:`DRAWS`) Gibbs sweeps, each an M × M Cholesky factorisation and
-|GRID| quadratic forms: ≈ 0.1–0.2 s per output at M = 20–30. Used up to :data:`MAX_PLAYERS`
-players. The chain is seeded from the pairs' coalitions: seeds reproduce, the values do not depend on
-the caller's generator, and each output of a multi-output game gets the values it would get
-alone.
+|GRID| quadratic forms: ≈ 0.07 s per output at M = 20–30, 0.2 s at M = 100. Used up to
+:data:`MAX_PLAYERS` players. The chain is seeded from the pairs' coalitions: seeds reproduce,
+the values do not depend on the caller's generator, and each output of a multi-output game
+gets the values it would get alone.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ middle. This implementation spends a budget of coalition evaluations well:
   per estimate. It starts at 3M sampled pairs, the ridge fit at 4M. Below, the same model
   with a horseshoe prior on its linear part instead of a flat one (:mod:`._horseshoe`, sampled
   by Gibbs): it needs no minimum number of pairs, finds the few players that matter when only a
-  few do (3.6% error at 40 evaluations on the 30-feature tabular bench game, where the linear
-  fit had 59%), and has 1.0–1.6× less error than the linear fit on the dense games, at
-  ≈ 0.06 s of compute per estimate. With ``l1_reg`` the fit is the linear one (``order=1``,
+  few do (3.7% error at 40 evaluations on the 30-feature tabular bench game, where the linear
+  fit had 59%), and has 1.06–5.2× less error than the linear fit on the dense games at 30–150
+  evaluations, at ≈ 0.07 s of compute per estimate (20–30 players). With ``l1_reg`` the fit is the linear one (``order=1``,
   paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
