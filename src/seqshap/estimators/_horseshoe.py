@@ -37,7 +37,7 @@ Measured (README, "Estimators"; ``bench/bench_estimators.py``): on the tabular b
 features, 10 used) 3.7% error at 40 evaluations, where the linear fit had 59% and shap's
 permutation estimator cannot run (it needs 2M + 1 = 61 evaluations); on the dense games
 (every player used) 1.06–5.2× less error than the linear fit at 30–150 evaluations
-(``bench/bench_estimator_variants.py``), and up to 1.4× less than a horseshoe on a linear
+(``bench/bench_estimator_variants.py``), and up to 1.5× less than a horseshoe on a linear
 model with independent noise, whose intervals covered 0.86–0.94 there.
 
 Cost: (:data:`BURN_IN` + :data:`DRAWS`) Gibbs sweeps, each an M × M Cholesky factorisation and
