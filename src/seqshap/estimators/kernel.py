@@ -54,7 +54,7 @@ middle. This implementation spends a budget of coalition evaluations well:
   "Estimators"). Pairs drawn in groups that share a head of the earliest players
   (``_PREFIX_GROUP``) were measured and are off: n random coalitions already share their first
   ≈ log2 n players, a longer head fixes its players for the whole group, and the groups needed
-  5–64% more row-steps (12–82% more evaluations) for the default's error on all four games of
+  5–62% more row-steps (12–79% more evaluations) for the default's error on all four games of
   ``bench/bench_recurrent_estimators.py``.
 """
 
@@ -98,7 +98,7 @@ _CHAIN_PAIRS = False
 #: third-order terms per sampled pair, chosen among these by leave-one-pair-out error
 _TERMS_GRID: tuple[float, ...] | None = None
 #: pairs per prefix group on games with an ``enumeration_order`` (the recurrent prefix tree;
-#: 1: independent pairs). Groups of 4 and 16 cost 5–64% more row-steps for the same error
+#: 1: independent pairs). Groups of 4 and 16 cost 5–62% more row-steps for the same error
 #: (``bench/bench_recurrent_estimators.py``; README, "Estimators"): off in the library.
 _PREFIX_GROUP = 1
 #: the enumerated borders and the first round's pairs valued in one request (False: two, as
