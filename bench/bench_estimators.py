@@ -37,6 +37,7 @@ per second rather than per evaluation), and the ratio of seqshap's default to th
 
 Run:  OMP_NUM_THREADS=1 python bench/bench_estimators.py [--seeds 10] [--games ...] [--quick]
       OMP_NUM_THREADS=1 python bench/bench_estimators.py --fit-timing   # compute per estimate
+      python bench/bench_estimators.py --blas-threads   # the fits on one BLAS thread vs its own
 """
 
 from __future__ import annotations
@@ -438,6 +439,51 @@ def fit_timing(repeats: int = 7) -> None:
         )
 
 
+def blas_timing(repeats: int = 7) -> None:
+    """Seconds per estimate of the default (model included) with its fits on one BLAS thread,
+    as the library runs them (:mod:`seqshap.estimators._blas`), against the same fits on the
+    BLAS's own thread count; same warm-up, same repeats (median and min), interleaved. Run it
+    without OMP_NUM_THREADS=1, or both sides run on one thread."""
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_info
+
+    from seqshap.estimators import kernel
+
+    blas = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()]
+    print(f"\n## one BLAS thread for the fits vs the BLAS's own ({blas}), {repeats} repeats")
+    print(
+        f"{'players':>8s}{'evaluations':>12s}{'fit':>12s}{'own threads median':>20s}{'min':>8s}"
+        f"{'one thread median':>19s}{'min':>8s}{'ratio':>7s}"
+    )
+    plan = (20, 60), (30, 60), (10, 400), (20, 400), (30, 800), (20, 1600), (100, 1600)
+    for m, budget in (*plan, (200, 3200)):
+        rng = np.random.default_rng(m)
+        a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
+
+        def value(z, a=a, b=b):
+            zf = z.astype(float)
+            return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
+
+        times: dict[bool, list[float]] = {False: [], True: []}
+        limit = kernel.one_blas_thread
+        try:
+            for r in range(repeats + 1):
+                for one in (False, True):
+                    kernel.one_blas_thread = limit if one else nullcontext
+                    t0 = time.perf_counter()
+                    est = estimate(FunctionGame(value, m), "kernel", budget=budget, seed=r)
+                    if r:  # the first round is the warm-up
+                        times[one].append(time.perf_counter() - t0)
+        finally:
+            kernel.one_blas_thread = limit
+        own, one = np.median(times[False]), np.median(times[True])
+        print(
+            f"{m:8d}{budget:12d}{est.extras.get('fit', 'linear'):>12s}{own:20.4f}"
+            f"{min(times[False]):8.4f}{one:19.4f}{min(times[True]):8.4f}{own / one:7.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -451,9 +497,17 @@ def main() -> None:
         action="store_true",
         help="only the compute per estimate: the default, the ridge fit, order=1",
     )
+    parser.add_argument(
+        "--blas-threads",
+        action="store_true",
+        help="only the default's seconds with its fits on one BLAS thread vs the BLAS's own",
+    )
     args = parser.parse_args()
     if args.fit_timing:
         fit_timing()
+        return
+    if args.blas_threads:
+        blas_timing()
         return
     if os.environ.get("OMP_NUM_THREADS") != "1":
         print("note: run with OMP_NUM_THREADS=1 for comparable timings")

@@ -165,3 +165,39 @@ def test_non_finite_values_are_not_hidden():
 
     est = estimate(FunctionGame(value, 12), "auto", budget=20, seed=0)
     assert np.isnan(est.values).any()
+
+
+def test_the_small_fits_run_on_one_blas_thread_and_restore_it(monkeypatch):
+    """The odd-kernel and horseshoe fits run with BLAS limited to one thread (``_blas``); the
+    caller's thread count is back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from seqshap.estimators import _horseshoe as hs
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen: dict[str, list] = {"horseshoe": [], "odd-kernel": []}
+
+    def spy(module, name, key):
+        real = getattr(module, name)
+
+        def fit(*args):
+            seen[key].append(blas_threads())
+            return real(*args)
+
+        monkeypatch.setattr(module, name, fit)
+
+    spy(hs, "fit_horseshoe", "horseshoe")
+    spy(kernel, "_fit_odd_kernel", "odd-kernel")
+    v = sparse_game(12, 3, seed=0, triple=1.0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        if before != {2}:
+            pytest.skip(f"this BLAS does not take 2 threads ({before})")
+        estimate(FunctionGame(v, 12), "auto", budget=30, seed=0)  # the horseshoe fit
+        estimate(FunctionGame(v, 12), "auto", budget=300, seed=0)  # the odd-kernel fit
+        after = blas_threads()
+    for key, calls in seen.items():
+        assert calls and all(s == {1} for s in calls), key
+    assert after == {2}

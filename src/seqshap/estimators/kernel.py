@@ -68,6 +68,7 @@ import numpy as np
 
 from ..games.base import Game
 from . import _horseshoe
+from ._blas import one_blas_thread
 from ._cubic import (
     CubicBasis,
     border_effects,
@@ -479,7 +480,8 @@ def _fit(sampler, z_en, y_en, z_s, y_s, delta, m, l1_reg, basis=None, sparse=Fal
         if out is not None:
             return (*out, basis)
     if sparse and len(z_s) and not sampler.exhausted and m <= _horseshoe.MAX_PLAYERS:
-        out = _horseshoe.fit_horseshoe(*_pair_data(sampler, z_en, y_en, z_s, y_s), delta)
+        with one_blas_thread():  # small dense matrices: threads cost more than they save
+            out = _horseshoe.fit_horseshoe(*_pair_data(sampler, z_en, y_en, z_s, y_s), delta)
         if out is not None:
             phi, se, share = out
             return phi, se, {"fit": "horseshoe", "grid_share": share}, None
@@ -536,9 +538,10 @@ def _fit_third_order(sampler, z_en, y_en, w_en, z_s, y_s, delta, basis):
     jackknife = not sampler.exhausted and len(z_s) > 0
     zp_s, dy_s = z_s[0::2], y_s[0::2] - y_s[1::2]
     if ODD_KERNEL and len(zp_en) + len(zp_s) <= MAX_PAIRS:
-        out = _fit_odd_kernel(
-            basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife, sampler.exhausted
-        )
+        with one_blas_thread():  # N ≤ MAX_PAIRS: threads cost more than they save (_blas)
+            out = _fit_odd_kernel(
+                basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife, sampler.exhausted
+            )
         if out is not None:
             return out
     out = fit_cubic(basis, zp_en, dy_en, wp_en, zp_s, dy_s, omega, delta, jackknife=jackknife)
