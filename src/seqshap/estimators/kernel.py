@@ -30,8 +30,8 @@ middle. This implementation spends a budget of coalition evaluations well:
   by Gibbs): it needs no minimum number of pairs, finds the few players that matter when only a
   few do (3.7% error at 40 evaluations on the 30-feature tabular bench game, where the linear
   fit had 59%), and has 1.06–5.2× less error than the linear fit on the dense games at 30–150
-  evaluations, at ≈ 0.07 s of compute per estimate (20–30 players). With ``l1_reg`` the fit is the linear one (``order=1``,
-  paired KernelSHAP, which stays available);
+  evaluations, at ≈ 0.07 s of compute per estimate (20–30 players). With ``l1_reg`` the fit
+  is the linear one (``order=1``, paired KernelSHAP, which stays available);
 * the efficiency constraint holds exactly (Lagrange multiplier, closed form);
 * standard errors come from a stratified delete-one-pair jackknife (Wolter 2007, ch. 4): for
   each sampled pair p of size stratum h the fit is redone without it (the other pairs of h
@@ -87,8 +87,9 @@ MIN_PAIRS_PER_PLAYER = 4
 #: the same for the odd-interaction kernel fit: it is ahead of the linear fit from one pair per
 #: player (1.2–1.8× less error at 2–3 pairs per player on the bench games), but its posterior
 #: intervals cover only 0.90–0.92 at 2 pairs per player, 0.92–0.97 from 3 (README, "Estimators");
-#: below, the horseshoe fit (:data:`SPARSE`), which beats it there (its linear part's prior is
-#: not flat) and is beaten by it from 3 (up to 1.2× on the dense bench games at 200–400)
+#: below, the horseshoe fit (:data:`SPARSE`): the flat-prior fit from 1 pair per player had
+#: more error in 11 of 14 (game, budget) cells there, and the horseshoe fit used above 3 pairs
+#: per player had 1.11–1.29× the error on the dense bench games (``bench_estimator_variants``)
 MIN_PAIRS_ODD_KERNEL = 3
 # Designs measured against the default and not kept (README, "Estimators"; measured by
 # ``bench/bench_estimator_variants.py``, which switches them on): off in the library. Chain
@@ -108,8 +109,8 @@ _ONE_REQUEST = True
 #: the third-order fit's values from the odd-interaction kernel fit (:mod:`._odd_kernel`) while
 #: the pairs number at most its ``MAX_PAIRS``; False: the ridge fit of :mod:`._cubic` alone
 ODD_KERNEL = True
-#: below the third-order fits' pairs the linear fit with a horseshoe prior (:mod:`._horseshoe`);
-#: False: the plain linear fit with its jackknife
+#: below the third-order fits' pairs the horseshoe fit (:mod:`._horseshoe`: the odd-kernel model
+#: with a horseshoe prior on its linear part); False: the plain linear fit with its jackknife
 SPARSE = True
 #: the fits ``order=3`` runs, by range of sampled pairs; recorded in a run's fingerprint
 #: (:mod:`seqshap.runner`), so change it whenever the default's values change
