@@ -364,8 +364,16 @@ def report_summary(game: BenchGame, table: dict, budgets: list[int], seeds: int)
     reach = {name: evals_to_reach(res.used, res.errors) for name, res in table.items()}
     reach1 = {name: evals_to_reach(res.used, res.errors, 0.01) for name, res in table.items()}
     peers = [p for p in PEERS if p in table]
-    if not peers:
-        return
+    if peers:
+        _report_against_peers(table, peers, reach, reach1, budgets)
+    cover = table[OURS].coverage
+    print(
+        f"seqshap default: 95% interval coverage over {seeds} seeds x {game.m} players at "
+        + ", ".join(f"{b}: {c:.3f}" for b, c in zip(budgets, cover) if np.isfinite(c))
+    )
+
+
+def _report_against_peers(table: dict, peers: list, reach: dict, reach1: dict, budgets) -> None:
     best_reach = np.nanmin([reach[p] for p in peers])
     best_name = min(peers, key=lambda p: np.inf if np.isnan(reach[p]) else reach[p])
     print(
@@ -386,11 +394,6 @@ def report_summary(game: BenchGame, table: dict, budgets: list[int], seeds: int)
         best = min(table[p].errors[j] for p in peers)
         ratios.append(f"{mark}: {table[OURS].errors[j] / best:.2f}")
     print("seqshap error / best peer's at " + ", ".join(ratios) + " (target <= 0.75)")
-    cover = table[OURS].coverage
-    print(
-        f"seqshap default: 95% interval coverage over {seeds} seeds x {game.m} players at "
-        + ", ".join(f"{b}: {c:.3f}" for b, c in zip(budgets, cover) if np.isfinite(c))
-    )
 
 
 def fit_timing(repeats: int = 7) -> None:
