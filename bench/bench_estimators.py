@@ -396,6 +396,18 @@ def _report_against_peers(table: dict, peers: list, reach: dict, reach1: dict, b
     print("seqshap error / best peer's at " + ", ".join(ratios) + " (target <= 0.75)")
 
 
+def _timing_game(m: int) -> Callable:
+    """The cheap synthetic value function of the timing tables: v(z) = tanh(zᵀa + zᵀBz)."""
+    rng = np.random.default_rng(m)
+    a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
+
+    def value(z: np.ndarray) -> np.ndarray:
+        zf = z.astype(float)
+        return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
+
+    return value
+
+
 def fit_timing(repeats: int = 7) -> None:
     """Compute seconds per estimate of the default (order=3: the horseshoe fit below 3 pairs
     per player, the odd-interaction kernel fit up to its MAX_PAIRS pairs), the default without
@@ -413,13 +425,7 @@ def fit_timing(repeats: int = 7) -> None:
     )
     plan = (20, 60), (30, 60), (100, 300), (10, 400), (20, 400), (20, 1600), (30, 800)
     for m, budget in (*plan, (100, 1600), (200, 3200)):
-        rng = np.random.default_rng(m)
-        a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
-
-        def value(z, a=a, b=b):
-            zf = z.astype(float)
-            return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
-
+        value = _timing_game(m)
         row, fit = [], None
         for order, fits in ((3, True), (3, False), (1, True)):
             times = []
@@ -461,13 +467,7 @@ def blas_timing(repeats: int = 7) -> None:
     )
     plan = (20, 60), (30, 60), (10, 400), (20, 400), (30, 800), (20, 1600), (100, 1600)
     for m, budget in (*plan, (200, 3200)):
-        rng = np.random.default_rng(m)
-        a, b = rng.normal(size=m), rng.normal(size=(m, m)) / m
-
-        def value(z, a=a, b=b):
-            zf = z.astype(float)
-            return np.tanh(zf @ a + ((zf @ b) * zf).sum(1))
-
+        value = _timing_game(m)
         times: dict[bool, list[float]] = {False: [], True: []}
         limit = kernel.one_blas_thread
         try:
